@@ -1,0 +1,353 @@
+"""A run directory: SQLite source of truth, git lineage of agent sources, per-node artefacts."""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import json
+import os
+import sqlite3
+import tarfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import git
+
+from hgm import __version__
+
+DB_NAME = "hgm.db"
+LOCK_NAME = "hgm.lock"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    id INTEGER PRIMARY KEY, parent INTEGER, status TEXT NOT NULL, commit_sha TEXT, reason TEXT,
+    true_q REAL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS work (
+    k INTEGER PRIMARY KEY, kind TEXT NOT NULL, node INTEGER NOT NULL, task TEXT, child INTEGER,
+    status TEXT NOT NULL, success INTEGER, cost REAL NOT NULL DEFAULT 0, error TEXT,
+    started REAL NOT NULL, finished REAL);
+CREATE UNIQUE INDEX IF NOT EXISTS one_eval_per_task ON work(node, task) WHERE kind = 'evaluate' AND status = 'done';
+CREATE TABLE IF NOT EXISTS llm_calls (
+    id INTEGER PRIMARY KEY, ts REAL NOT NULL, node INTEGER, purpose TEXT, model TEXT, prompt_tokens INTEGER,
+    completion_tokens INTEGER, cost REAL, latency REAL, error TEXT);
+CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, ts REAL NOT NULL, kind TEXT NOT NULL, data TEXT);
+"""
+
+
+class ArchiveError(Exception):
+    """A run directory that cannot be used as asked; the message says why and what to do."""
+
+
+class RunLocked(ArchiveError):
+    """Another live hgm process holds the run directory."""
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    id: int
+    parent: int | None
+    status: str
+    commit_sha: str | None
+    reason: str | None
+    true_q: float | None
+    created: float
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    k: int
+    kind: str
+    node: int
+    task: str | None
+    child: int | None
+    status: str
+    success: bool | None
+    cost: float
+    error: str | None
+    started: float
+    finished: float | None
+
+
+def is_run_dir(path: Path) -> bool:
+    return (Path(path) / DB_NAME).is_file()
+
+
+class Archive:
+    """Everything about one run; opened read-only by inspectors, read-write (and locked) by the engine."""
+
+    def __init__(self, path: Path, *, readonly: bool = True) -> None:
+        self.path = Path(path)
+        if not is_run_dir(self.path):
+            raise ArchiveError(f"{self.path} is not an hgm run directory (no {DB_NAME}); start one with `hgm run`")
+        self.readonly = readonly
+        self._lock_file: io.TextIOWrapper | None = None
+        if not readonly:
+            self._acquire_lock()
+        uri = f"file:{self.path / DB_NAME}" + ("?mode=ro" if readonly else "")
+        self.db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self._write = threading.Lock()
+        self.lineage_path = self.path / "lineage"
+
+    # -- creation and locking -------------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: Path, config: dict[str, Any]) -> Archive:
+        """Make a new run directory with its database, empty lineage repository and frozen config."""
+        path = Path(path)
+        if path.exists() and any(path.iterdir()):
+            raise ArchiveError(f"{path} already exists and is not empty; choose another --out or `hgm resume {path}`")
+        path.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path / DB_NAME, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(SCHEMA)
+        with db:
+            db.execute("INSERT INTO meta VALUES ('config', ?)", (json.dumps(config),))
+            db.execute("INSERT INTO meta VALUES ('created', ?)", (str(time.time()),))
+            db.execute("INSERT INTO meta VALUES ('hgm_version', ?)", (__version__,))
+            db.execute("INSERT INTO meta VALUES ('elapsed', '0')")
+        db.close()
+        repo = git.Repo.init(path / "lineage", bare=True, initial_branch="main")
+        with repo.config_writer() as cfg:
+            cfg.set_value("user", "name", "hgm")
+            cfg.set_value("user", "email", "hgm@localhost")
+        (path / "nodes").mkdir()
+        return cls(path, readonly=False)
+
+    def _acquire_lock(self) -> None:
+        lock_path = self.path / LOCK_NAME
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the archive's lifetime
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise RunLocked(
+                f"{self.path} is in use by another hgm process (pid {holder}); wait for it to end or stop it first"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_file = handle
+
+    def close(self) -> None:
+        self.db.close()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        if self.readonly:
+            raise ArchiveError("archive opened read-only")
+        with self._write:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    # -- meta -------------------------------------------------------------------------------------------------
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def config(self) -> dict[str, Any]:
+        return json.loads(self.meta("config") or "{}")
+
+    # -- nodes and work ---------------------------------------------------------------------------------------
+
+    def nodes(self) -> list[NodeRow]:
+        return [NodeRow(**dict(row)) for row in self.db.execute("SELECT * FROM nodes ORDER BY id")]
+
+    def node(self, node_id: int) -> NodeRow | None:
+        row = self.db.execute("SELECT * FROM nodes WHERE id = ?", (node_id,)).fetchone()
+        return NodeRow(**dict(row)) if row else None
+
+    def work(self, *, status: str | None = None, kind: str | None = None, node: int | None = None) -> list[WorkRow]:
+        clauses, params = [], []
+        for column, value in (("status", status), ("kind", kind), ("node", node)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(f"SELECT * FROM work {where} ORDER BY k", params).fetchall()
+        return [_work_row(row) for row in rows]
+
+    def next_k(self) -> int:
+        return int(self.db.execute("SELECT COALESCE(MAX(k) + 1, 0) FROM work").fetchone()[0])
+
+    def start_work(self, k: int, kind: str, node: int, task: str | None = None, child: int | None = None) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO work (k, kind, node, task, child, status, started) VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                (k, kind, node, task, child, time.time()),
+            )
+
+    def restart_work(self, k: int) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE work SET status = 'running', error = NULL, started = ? WHERE k = ?", (time.time(), k))
+
+    def finish_evaluation(self, k: int, success: bool, cost: float, error: str | None = None) -> None:
+        status = "error" if error else "done"
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE work SET status = ?, success = ?, cost = ?, error = ?, finished = ? WHERE k = ?",
+                (status, None if error else int(success), cost, error, time.time(), k),
+            )
+
+    def finish_expansion(
+        self, k: int, child: int, parent: int, commit_sha: str | None, ok: bool, reason: str, cost: float,
+        true_q: float | None,
+    ) -> None:
+        """Record the child node and close the work item in one transaction."""
+        now = time.time()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO nodes (id, parent, status, commit_sha, reason, true_q, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (child, parent, "ready" if ok else "failed", commit_sha, reason or None, true_q, now),
+            )
+            db.execute(
+                "UPDATE work SET status = 'done', success = ?, cost = ?, error = ?, finished = ? WHERE k = ?",
+                (int(ok), cost, reason or None, now, k),
+            )
+
+    def interrupt_work(self, k: int, reason: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE work SET status = 'interrupted', error = ?, finished = ? WHERE k = ?",
+                       (reason, time.time(), k))
+
+    def add_root(self, commit_sha: str, true_q: float | None) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO nodes (id, parent, status, commit_sha, reason, true_q, created) "
+                "VALUES (0, NULL, 'ready', ?, NULL, ?, ?)",
+                (commit_sha, true_q, time.time()),
+            )
+
+    def evaluations(self) -> list[WorkRow]:
+        return self.work(status="done", kind="evaluate")
+
+    def spent(self) -> float:
+        return float(self.db.execute("SELECT COALESCE(SUM(cost), 0) FROM work").fetchone()[0])
+
+    def event(self, kind: str, **data: Any) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO events (ts, kind, data) VALUES (?, ?, ?)", (time.time(), kind, json.dumps(data)))
+
+    def events(self) -> list[tuple[float, str, dict[str, Any]]]:
+        rows = self.db.execute("SELECT ts, kind, data FROM events ORDER BY id").fetchall()
+        return [(row[0], row[1], json.loads(row[2] or "{}")) for row in rows]
+
+    def record_llm_call(
+        self, *, node_id: int | None, purpose: str, model: str, prompt_tokens: int, completion_tokens: int,
+        cost: float, latency: float, error: str | None,
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO llm_calls (ts, node, purpose, model, prompt_tokens, completion_tokens, cost, latency, "
+                "error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (time.time(), node_id, purpose, model, prompt_tokens, completion_tokens, cost, latency, error),
+            )
+
+    def llm_calls(self, node: int | None = None) -> list[dict[str, Any]]:
+        if node is None:
+            rows = self.db.execute("SELECT * FROM llm_calls ORDER BY id")
+        else:
+            rows = self.db.execute("SELECT * FROM llm_calls WHERE node = ? ORDER BY id", (node,))
+        return [dict(row) for row in rows]
+
+    # -- artefacts ----------------------------------------------------------------------------------------------
+
+    def node_dir(self, node_id: int) -> Path:
+        return self.path / "nodes" / str(node_id)
+
+    def save_artefacts(self, node_id: int, artefacts: dict[str, str]) -> None:
+        folder = self.node_dir(node_id)
+        for name, text in artefacts.items():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_text(text)
+            tmp.replace(target)
+
+    def artefacts(self, node_id: int) -> list[Path]:
+        folder = self.node_dir(node_id)
+        return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+    # -- lineage ----------------------------------------------------------------------------------------------
+
+    def _git(self) -> git.Git:
+        # One command object per call: gitpython's persistent helpers are not shared between threads.
+        return git.Git(str(self.lineage_path))
+
+    def commit_source(self, node_id: int, source: Path, parent_sha: str | None, message: str) -> str:
+        """Commit a directory as node `node_id` (ref refs/tags/node-<id>) whose parent commit is the parent node's."""
+        index = self.path / f".index-{node_id}-{threading.get_ident()}"
+        env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+        g = self._git()
+        try:
+            g.execute(["git", f"--git-dir={self.lineage_path}", f"--work-tree={source}", "add", "-A", "--force", "."],
+                      env=env)
+            tree = g.execute(["git", f"--git-dir={self.lineage_path}", "write-tree"], env=env)
+        finally:
+            index.unlink(missing_ok=True)
+        parents = ["-p", parent_sha] if parent_sha else []
+        sha = g.execute(["git", f"--git-dir={self.lineage_path}", "commit-tree", str(tree), *parents, "-m", message])
+        g.execute(["git", f"--git-dir={self.lineage_path}", "update-ref", f"refs/tags/node-{node_id}", str(sha)])
+        return str(sha)
+
+    def set_best(self, commit_sha: str) -> None:
+        """Point the lineage's main branch at the best-belief agent so `git log` shows its ancestry."""
+        self._git().execute(["git", f"--git-dir={self.lineage_path}", "update-ref", "refs/heads/main", commit_sha])
+
+    def checkout(self, commit_sha: str, dest: Path) -> None:
+        """Write a node's source tree into `dest`."""
+        data = self._git().execute(
+            ["git", f"--git-dir={self.lineage_path}", "archive", "--format=tar", commit_sha],
+            stdout_as_string=False,
+        )
+        dest.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:  # type: ignore[arg-type]
+            tar.extractall(dest, filter="data")
+
+    def diff(self, old: str | None, new: str) -> str:
+        g = self._git()
+        if old is None:
+            return str(g.execute(["git", f"--git-dir={self.lineage_path}", "show", "--format=", "--stat", "-p", new]))
+        return str(g.execute(["git", f"--git-dir={self.lineage_path}", "diff", old, new]))
+
+    def commit_exists(self, sha: str) -> bool:
+        try:
+            self._git().execute(["git", f"--git-dir={self.lineage_path}", "cat-file", "-e", f"{sha}^{{commit}}"])
+        except git.GitCommandError:
+            return False
+        return True
+
+
+def _work_row(row: sqlite3.Row) -> WorkRow:
+    data = dict(row)
+    data["success"] = None if data["success"] is None else bool(data["success"])
+    return WorkRow(**data)

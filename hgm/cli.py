@@ -1,0 +1,244 @@
+"""The `hgm` command line."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+
+from hgm.archive import Archive, ArchiveError, is_run_dir
+from hgm.config import ConfigError, RunConfig, load_config
+from hgm.engine import Engine, Snapshot
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+console = Console()
+err = Console(stderr=True)
+
+USAGE_ERROR = 2
+INTERRUPTED = 130
+
+RunDir = Annotated[Path, typer.Argument(help="A run directory, e.g. runs/20261125-120000-hgm-ab12.")]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn mistakes the user can fix into one clear line on stderr and exit code 2."""
+    try:
+        yield
+    except (ConfigError, ArchiveError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(USAGE_ERROR) from None
+
+
+def _overrides(pairs: dict[str, Any], extra: list[str] | None) -> list[str]:
+    out = [f"{key}={value}" for key, value in pairs.items() if value is not None]
+    return out + list(extra or [])
+
+
+def make_world(config: RunConfig, run_dir: Path | None = None) -> Any:
+    """Build the world a config names; raises ValueError for settings it cannot use."""
+    if config.world == "sim":
+        from hgm.worlds.sim import SimWorld
+
+        sim = config.sim
+        return SimWorld(sim.landscape, config.seed, n_tasks=sim.n_tasks, latency=sim.latency,
+                        cost_per_eval=sim.cost_per_eval, cost_per_expansion=sim.cost_per_expansion)
+    raise ValueError(f"world '{config.world}' is not available in this installation")
+
+
+def _execute(archive: Archive, config: RunConfig, quiet: bool) -> None:
+    world = make_world(config, archive.path)
+    live: Live | None = None
+    on_tick: Callable[[Snapshot], None] | None = None
+    if not quiet and console.is_terminal:
+        from hgm.display import status_table
+
+        live = Live(console=console, refresh_per_second=4, transient=False)
+
+        def on_tick(snap: Snapshot) -> None:
+            assert live is not None
+            live.update(status_table(snap))
+
+    engine = Engine(archive, world, config, on_tick=on_tick)
+    try:
+        if live is not None:
+            with live:
+                reason = engine.run()
+        else:
+            reason = engine.run()
+    finally:
+        world.close()
+    snap = engine.snapshot()
+    if not quiet:
+        best = f"node {snap.best} ({snap.best_own[0]}/{sum(snap.best_own)} solved)" if snap.best is not None else "-"
+        console.print(f"stopped: {reason or 'done'}; {snap.evals_done} evaluations, {snap.nodes} nodes, "
+                      f"best belief {best}, cost ${snap.spent:.4f}", highlight=False)
+        console.print(f"inspect: hgm tree {archive.path}   resume: hgm resume {archive.path}", highlight=False)
+    if reason.startswith("interrupted"):
+        raise typer.Exit(INTERRUPTED)
+
+
+@app.command()
+def run(
+    config_file: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
+    world: Annotated[str | None, typer.Option(help="sim | coding")] = None,
+    policy: Annotated[str | None, typer.Option(help="hgm | dgm | greedy | random")] = None,
+    workers: Annotated[int | None, typer.Option(help="Expansions and evaluations run at once.")] = None,
+    max_evals: Annotated[int | None, typer.Option(help="Evaluation budget (task runs).")] = None,
+    max_cost: Annotated[float | None, typer.Option(help="Model spending budget in USD.")] = None,
+    max_time: Annotated[str | None, typer.Option(help="Wall-clock budget, e.g. 90m or 2h.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    landscape: Annotated[str | None, typer.Option(help="Simulated landscape (world sim).")] = None,
+    sim_latency: Annotated[float | None, typer.Option(help="Seconds each simulated step takes.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory to create (default runs/<time>-<policy>-<id>).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Any config key, e.g. --set search.alpha=0.7.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
+) -> None:
+    """Start a new run."""
+    with user_errors():
+        pairs = {"world": world, "policy": policy, "workers": workers, "budget.max_evals": max_evals,
+                 "budget.max_cost": max_cost, "budget.max_time": max_time, "seed": seed,
+                 "sim.landscape": landscape, "sim.latency": sim_latency}
+        config = load_config(config_file, _overrides(pairs, set_))
+        make_world(config).close()  # refuse a bad world setting before anything is written
+        if out is None:
+            out = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{config.policy}-{secrets.token_hex(2)}"
+        archive = Archive.create(out, config.model_dump(mode="json"))
+    try:
+        if not quiet:
+            console.print(f"run directory: {out}", highlight=False)
+        _execute(archive, config, quiet)
+    finally:
+        archive.close()
+
+
+@app.command()
+def resume(
+    run_dir: RunDir,
+    max_evals: Annotated[int | None, typer.Option(help="Raise (or set) the evaluation budget.")] = None,
+    max_cost: Annotated[float | None, typer.Option(help="Raise (or set) the USD budget.")] = None,
+    max_time: Annotated[str | None, typer.Option(help="Raise (or set) the wall-clock budget.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Expansions and evaluations run at once.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Any config key, e.g. --set sim.latency=0.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
+) -> None:
+    """Continue a run after a crash, Ctrl-C or a spent budget; nothing completed is redone."""
+    with user_errors():
+        if not is_run_dir(run_dir):
+            raise ArchiveError(f"{run_dir} is not an hgm run directory (no hgm.db); start one with `hgm run`")
+        pairs = {"budget.max_evals": max_evals, "budget.max_cost": max_cost, "budget.max_time": max_time,
+                 "workers": workers}
+        overrides = _overrides(pairs, set_)
+        archive = Archive(run_dir, readonly=False)
+        try:
+            config = load_config(base=archive.config(), overrides=overrides)
+        except ConfigError:
+            archive.close()
+            raise
+    try:
+        if overrides:
+            archive.set_meta("config", json.dumps(config.model_dump(mode="json")))
+            archive.event("config_changed", overrides=overrides)
+        _execute(archive, config, quiet)
+    finally:
+        archive.close()
+
+
+def _open(run_dir: Path) -> Archive:
+    return Archive(run_dir, readonly=True)
+
+
+@app.command()
+def tree(
+    run_dir: RunDir,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list of nodes.")] = False,
+    dot: Annotated[bool, typer.Option("--dot", help="Graphviz dot.")] = False,
+) -> None:
+    """Show the lineage tree: evaluations, own mean, clade estimate, status; the best-belief node is marked."""
+    from hgm import report
+
+    with user_errors(), _open(run_dir) as archive:
+        if as_json:
+            print(report.tree_json(archive))
+        elif dot:
+            print(report.tree_dot(archive))
+        else:
+            from hgm.display import lineage_tree
+
+            console.print(lineage_tree(report.summarize(archive)))
+
+
+@app.command()
+def show(run_dir: RunDir, node: Annotated[int, typer.Argument(help="Node id.")]) -> None:
+    """Show one node: its diff against the parent, its evaluations, its artefacts and model calls."""
+    from hgm import report
+
+    with user_errors(), _open(run_dir) as archive:
+        summary = {n.id: n for n in report.summarize(archive)}.get(node)
+        if summary is None:
+            raise ArchiveError(f"{run_dir} has no node {node}; `hgm tree {run_dir}` lists them")
+        console.rule(f"node {node}")
+        for key, value in asdict(summary).items():
+            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+        parent = archive.node(summary.parent) if summary.parent is not None else None
+        if summary.commit:
+            console.rule("diff against parent")
+            console.print(archive.diff(parent.commit_sha if parent else None, summary.commit), highlight=False,
+                          markup=False)
+        evals = [w for w in archive.work(node=node, kind="evaluate") if w.status in ("done", "error")]
+        console.rule(f"evaluations ({len(evals)})")
+        for w in evals:
+            verdict = "error: " + (w.error or "") if w.status == "error" else ("solved" if w.success else "failed")
+            console.print(f"{w.task}: {verdict}", highlight=False, markup=False)
+        files = archive.artefacts(node)
+        console.rule(f"artefacts ({len(files)})")
+        for path in files:
+            console.print(str(path), highlight=False)
+        calls = archive.llm_calls(node)
+        if calls:
+            console.rule(f"model calls ({len(calls)})")
+            cost = sum(c["cost"] or 0 for c in calls)
+            tokens = sum((c["prompt_tokens"] or 0) + (c["completion_tokens"] or 0) for c in calls)
+            console.print(f"{len(calls)} calls, {tokens} tokens, ${cost:.4f}", highlight=False)
+
+
+@app.command()
+def best(
+    run_dir: RunDir,
+    export: Annotated[Path | None, typer.Option(help="Write the best agent's source into this directory.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Name the best-belief agent: highest lower posterior quantile of its success rate."""
+    from hgm import report
+
+    with user_errors(), _open(run_dir) as archive:
+        node = report.best_summary(archive)
+        if export is not None:
+            report.export(archive, node, export)
+        if as_json:
+            print(json.dumps(asdict(node), indent=2))
+        else:
+            console.print(f"best belief: node {node.id}, {node.n_success}/{node.n_evals} solved, "
+                          f"lower bound {node.lower_bound:.3f}, commit {node.commit}", highlight=False)
+            if node.true_quality is not None:
+                console.print(f"true quality (simulated world): {node.true_quality:.3f}", highlight=False)
+        if export is not None:
+            console.print(f"exported to {export}", highlight=False)
+
+
+def main() -> None:
+    app(prog_name="hgm")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Typed run configuration: YAML file plus dotted command-line overrides, validated strictly."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(ValueError):
+    """A configuration problem the user can fix; the message says what and how."""
+
+
+_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*d)?\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*"
+                       r"(?:(\d+(?:\.\d+)?)\s*s?)?\s*$")
+
+
+def parse_duration(value: str | float | int) -> float:
+    """Seconds from a number or a string such as '90', '90s', '15m', '2h', '1h30m', '1d'."""
+    if isinstance(value, int | float):
+        return float(value)
+    match = _DURATION.match(value)
+    if not value.strip() or not match or not any(match.groups()):
+        raise ValueError(f"cannot read duration {value!r}; use e.g. 90s, 15m, 2h or 1h30m")
+    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return days * 86400 + hours * 3600 + minutes * 60 + seconds
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class BudgetConfig(Strict):
+    max_evals: int = Field(100, ge=1, description="Task evaluations the whole run may spend.")
+    max_cost: float | None = Field(None, ge=0, description="USD the run may spend on models (None: no limit).")
+    max_time: float | None = Field(None, ge=0, description="Wall-clock seconds of running, summed over resumes.")
+
+    @field_validator("max_time", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return None if value is None else parse_duration(value)
+
+
+class SearchConfig(Strict):
+    alpha: float = Field(0.6, gt=0, description="Expand when evals**alpha >= nodes.")
+    cooling: bool = Field(True, description="Temperature tau = budget / remaining; off means tau = 1.")
+    epsilon: float = Field(0.01, gt=0, lt=1, description="Lower posterior quantile used to name the best agent.")
+    initial_evals: int = Field(5, ge=1, description="Tasks the root is evaluated on before the loop.")
+    initial_expansions: int = Field(2, ge=0, description="Expansions of the root before the loop.")
+    dgm_batch: int = Field(5, ge=1, description="Tasks each new child gets under the dgm policy.")
+
+
+class SimConfig(Strict):
+    landscape: str = Field("deceptive", description="Simulated landscape name (see `hgm run --help`).")
+    latency: float = Field(0.0, ge=0, description="Artificial seconds each expansion and evaluation takes.")
+    n_tasks: int = Field(200, ge=1, description="Number of simulated benchmark tasks.")
+    cost_per_eval: float = Field(0.0, ge=0, description="Simulated USD per evaluation.")
+    cost_per_expansion: float = Field(0.0, ge=0, description="Simulated USD per expansion.")
+
+
+class RunConfig(Strict):
+    world: Literal["sim", "coding"] = Field("sim", description="What expanding and evaluating mean.")
+    policy: Literal["hgm", "dgm", "greedy", "random"] = Field("hgm", description="Search policy.")
+    workers: int = Field(1, ge=1, le=256, description="Expansions and evaluations run at once.")
+    seed: int = Field(0, ge=0, description="Seed of every random choice.")
+    shutdown_grace: float = Field(30.0, ge=0, description="Seconds in-flight work may finish after Ctrl-C.")
+    max_consecutive_errors: int = Field(5, ge=1, description="Infrastructure errors in a row that stop the run.")
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
+    sim: SimConfig = Field(default_factory=SimConfig)
+
+
+def valid_keys(model: type[BaseModel] = RunConfig, prefix: str = "") -> list[str]:
+    """Every dotted key the config accepts."""
+    keys = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys.append(prefix + name)
+            keys.extend(valid_keys(annotation, f"{prefix}{name}."))
+        else:
+            keys.append(prefix + name)
+    return keys
+
+
+def _unknown_key_message(key: str) -> str:
+    close = difflib.get_close_matches(key, valid_keys(), n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(valid_keys())}"
+    return f"unknown config key '{key}'{hint}"
+
+
+def _explain(error: ValidationError) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "extra_forbidden":
+        return _unknown_key_message(key)
+    return f"config key '{key}': {first['msg']} (got {first.get('input')!r})"
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> None:
+    """Apply one `a.b.c=value` override in place; the value is read as YAML."""
+    if "=" not in assignment:
+        raise ConfigError(f"override {assignment!r} is not of the form key=value (e.g. search.alpha=0.7)")
+    key, raw = assignment.split("=", 1)
+    key = key.strip()
+    if key not in valid_keys():
+        raise ConfigError(_unknown_key_message(key))
+    value = yaml.safe_load(raw) if raw.strip() else None
+    target = data
+    *parents, leaf = key.split(".")
+    for part in parents:
+        target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"config key '{part}' is a section, not a value")
+    target[leaf] = value
+
+
+def load_config(path: Path | None = None, overrides: list[str] | None = None, base: dict | None = None) -> RunConfig:
+    """Build a validated config from an optional base dict, an optional YAML file and overrides (in that order)."""
+    data: dict[str, Any] = dict(base or {})
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"config file {path} must hold a mapping of keys to values")
+        data = _merge(data, loaded or {})
+    for assignment in overrides or []:
+        apply_override(data, assignment)
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,395 @@
+"""The asynchronous scheduler: decides, runs work on a thread pool, commits results, honours budgets and signals."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import numpy as np
+
+from hgm.archive import Archive, NodeRow, WorkRow
+from hgm.config import RunConfig
+from hgm.interfaces import Evaluation, Expansion, NodeRef, World
+from hgm.policy import Decision, SearchParams, best_belief, make_policy
+from hgm.tree import Tree
+
+CANCELLED = "cancelled"
+
+
+@dataclass
+class Job:
+    k: int
+    kind: str
+    node: int
+    task: str | None = None
+    child: int | None = None
+    started: float = field(default_factory=time.monotonic)
+    scratch: Path | None = None
+
+    def describe(self) -> str:
+        return f"expand {self.node} -> {self.child}" if self.kind == "expand" else f"evaluate {self.node} on {self.task}"
+
+
+@dataclass
+class Snapshot:
+    """What the live display and the final summary show."""
+
+    evals_done: int
+    eval_budget: int
+    nodes: int
+    failed_nodes: int
+    running: list[str]
+    best: int | None
+    best_own: tuple[int, int]
+    spent: float
+    max_cost: float | None
+    elapsed: float
+    stop_reason: str
+
+
+def search_params(config: RunConfig) -> SearchParams:
+    s = config.search
+    return SearchParams(
+        alpha=s.alpha, cooling=s.cooling, epsilon=s.epsilon, initial_evals=s.initial_evals,
+        initial_expansions=s.initial_expansions, dgm_batch=s.dgm_batch,
+    )
+
+
+class Engine:
+    """Runs (or resumes) one search over a World, with the archive as the single source of truth."""
+
+    def __init__(self, archive: Archive, world: World, config: RunConfig,
+                 on_tick: Callable[[Snapshot], None] | None = None) -> None:
+        self.archive = archive
+        self.world = world
+        self.config = config
+        self.on_tick = on_tick
+        self.params = search_params(config)
+        self.policy = make_policy(config.policy, self.params)
+        self.tasks = world.tasks()
+        self.cancel = threading.Event()
+        self.stopping = False
+        self.stop_reason = ""
+        self._stop_requested_at: float | None = None
+        self.running: dict[Future[Any], Job] = {}
+        self._buffered: dict[int, NodeRow] = {}
+        self._consecutive_errors = 0
+        self._elapsed_before = float(archive.meta("elapsed") or 0)
+        self._t0 = time.monotonic()
+        self._commits: dict[int, str | None] = {}
+        self.tree = Tree(self.tasks)
+        self._pending: list[WorkRow] = []
+        self._children_started: set[int] = set()
+        self.spent = 0.0
+        self.db_costs: dict[str, list[float]] = {"expand": [], "evaluate": []}
+        self._k = 0
+
+    # -- state ------------------------------------------------------------------------------------------------
+
+    def _ensure_root(self) -> None:
+        if self.archive.node(0) is not None:
+            return
+        with tempfile.TemporaryDirectory(prefix="hgm-seed-") as tmp:
+            true_q = self.world.write_seed(Path(tmp))
+            sha = self.archive.commit_source(0, Path(tmp), None, "node 0: seed agent")
+        self.archive.add_root(sha, true_q)
+        self.archive.event("root", commit=sha)
+
+    def _rebuild(self) -> None:
+        """Rebuild the in-memory tree from the database; work in flight when the last process died runs again."""
+        for row in self.archive.nodes():
+            self._commits[row.id] = row.commit_sha
+            self._buffered[row.id] = row
+        self._flush_nodes()
+        for ev in self.archive.evaluations():
+            assert ev.task is not None and ev.success is not None
+            self.tree.start_eval(ev.node, ev.task)
+            self.tree.finish_eval(ev.node, ev.task, ev.success)
+        self._pending = self.archive.work(status="running") + self.archive.work(status="interrupted")
+        self._pending.sort(key=lambda row: row.k)
+
+    def _flush_nodes(self) -> None:
+        """Add finished children to the tree in id order, so ids stay dense even when expansions finish out of order."""
+        while self.tree.n_nodes in self._buffered:
+            row = self._buffered.pop(self.tree.n_nodes)
+            if row.id in self._children_started:
+                assert row.parent is not None
+                self.tree.finish_expand(row.parent)
+                self._children_started.discard(row.id)
+            self.tree.add_node(row.id, row.parent)
+            if row.status == "failed":
+                self.tree.mark_failed(row.id)
+
+    # -- budgets ----------------------------------------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        return self._elapsed_before + time.monotonic() - self._t0
+
+    def _cost_estimate(self, kind: str) -> float:
+        rows = self.db_costs.get(kind, [])
+        return float(np.mean(rows)) if rows else 0.0
+
+    def _budget_stop(self) -> str:
+        budget = self.config.budget
+        if budget.max_time is not None and self.elapsed() >= budget.max_time:
+            return "time budget reached"
+        if budget.max_cost is not None:
+            committed = self.spent + sum(self._cost_estimate(job.kind) for job in self.running.values())
+            if committed + max(self._cost_estimate("expand"), self._cost_estimate("evaluate")) > budget.max_cost:
+                return "cost budget reached"
+        return ""
+
+    # -- the loop ---------------------------------------------------------------------------------------------
+
+    def run(self) -> str:
+        """Run until the budget is spent, nothing is left to do, or a stop is requested; return why it stopped."""
+        self._ensure_root()
+        self._rebuild()
+        self.spent = self.archive.spent()
+        for row in self.archive.work(status="done"):
+            self.db_costs[row.kind].append(row.cost)
+        self._k = self.archive.next_k()
+        self.archive.event("start", pid=os.getpid(), evals=self.tree.n_evals, nodes=self.tree.n_nodes)
+        restore = self._install_signals()
+        pool = ThreadPoolExecutor(max_workers=self.config.workers, thread_name_prefix="hgm-work")
+        try:
+            for row in self._pending:
+                self.archive.restart_work(row.k)
+                self._submit(pool, Job(row.k, row.kind, row.node, row.task, row.child))
+            while True:
+                if not self.stopping:
+                    self._fill(pool)
+                if not self.running:
+                    break
+                done, _ = wait(list(self.running), timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._apply(self.running.pop(future), future)
+                self._check_grace()
+                self._tick()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for future, job in list(self.running.items()):
+                self.archive.interrupt_work(job.k, "process stopping")
+                _cleanup(job)
+            self.running.clear()
+            restore()
+            self.archive.set_meta("elapsed", str(self.elapsed()))
+            self._finish()
+        return self.stop_reason
+
+    def _fill(self, pool: ThreadPoolExecutor) -> None:
+        while len(self.running) < self.config.workers:
+            reason = self._budget_stop()
+            if reason:
+                self.stop_reason = reason
+                return
+            decision = self.policy.decide(self.tree, self.config.budget.max_evals, self._rng(self._k))
+            if decision is None:
+                if not self.running:
+                    self.stop_reason = self.stop_reason or "evaluation budget spent"
+                return
+            self._start(pool, decision)
+
+    def _rng(self, k: int) -> np.random.Generator:
+        return np.random.default_rng([self.config.seed, 0, k])
+
+    def _start(self, pool: ThreadPoolExecutor, decision: Decision) -> None:
+        k = self._k
+        self._k += 1
+        if decision.kind == "expand":
+            child = self.tree.n_nodes + self.tree.n_expansions_in_flight
+            job = Job(k, "expand", decision.node, child=child)
+            self.archive.start_work(k, "expand", decision.node, child=child)
+        else:
+            assert decision.task is not None
+            job = Job(k, "evaluate", decision.node, task=decision.task)
+            self.archive.start_work(k, "evaluate", decision.node, task=decision.task)
+        self._submit(pool, job)
+
+    def _submit(self, pool: ThreadPoolExecutor, job: Job) -> None:
+        if job.kind == "expand":
+            assert job.child is not None
+            self.tree.start_expand(job.node)
+            self._children_started.add(job.child)
+            future = pool.submit(self._expand, job)
+        else:
+            assert job.task is not None
+            self.tree.start_eval(job.node, job.task)
+            future = pool.submit(self._evaluate, job)
+        self.running[future] = job
+
+    # -- work (runs on pool threads) -----------------------------------------------------------------------------
+
+    def _ref(self, node: int, scratch: Path) -> NodeRef:
+        sha = self._commits[node]
+        assert sha is not None, f"node {node} has no source"
+        source = scratch / f"node-{node}"
+        self.archive.checkout(sha, source)
+        return NodeRef(node, self.tree.parent(node), source)
+
+    def _expand(self, job: Job) -> Expansion:
+        job.scratch = Path(tempfile.mkdtemp(prefix=f"hgm-expand-{job.child}-"))
+        dest = job.scratch / "child"
+        dest.mkdir()
+        assert job.child is not None
+        return self.world.expand(self._ref(job.node, job.scratch), job.child, dest, self.cancel)
+
+    def _evaluate(self, job: Job) -> Evaluation:
+        job.scratch = Path(tempfile.mkdtemp(prefix=f"hgm-eval-{job.node}-"))
+        assert job.task is not None
+        return self.world.evaluate(self._ref(job.node, job.scratch), job.task, self.cancel)
+
+    # -- results (main thread) ----------------------------------------------------------------------------------
+
+    def _apply(self, job: Job, future: Future[Any]) -> None:
+        try:
+            exc = future.exception()
+            result = future.result() if exc is None else None
+            if job.kind == "expand":
+                self._apply_expansion(job, result, exc)
+            else:
+                self._apply_evaluation(job, result, exc)
+        finally:
+            _cleanup(job)
+        self.archive.set_meta("elapsed", str(self.elapsed()))
+
+    def _apply_evaluation(self, job: Job, result: Evaluation | None, exc: BaseException | None) -> None:
+        assert job.task is not None
+        if result is not None and result.error == CANCELLED and self.cancel.is_set():
+            self.archive.interrupt_work(job.k, CANCELLED)
+            self.tree.cancel_eval(job.node, job.task)
+            return
+        if exc is not None or (result is not None and result.error):
+            error = _describe(exc) if exc is not None else result.error if result is not None else ""
+            cost = result.cost if result is not None else 0.0
+            self.archive.finish_evaluation(job.k, False, cost, error)
+            self.tree.cancel_eval(job.node, job.task)
+            self.spent += cost
+            self.archive.event("error", k=job.k, node=job.node, task=job.task, error=error)
+            self._count_error(error)
+            return
+        assert result is not None
+        if result.artefacts:
+            self.archive.save_artefacts(job.node, {f"evals/{job.task}/{n}": t for n, t in result.artefacts.items()})
+        self.archive.finish_evaluation(job.k, result.success, result.cost)
+        self.tree.finish_eval(job.node, job.task, result.success)
+        self.spent += result.cost
+        self.db_costs["evaluate"].append(result.cost)
+        self._consecutive_errors = 0
+
+    def _apply_expansion(self, job: Job, result: Expansion | None, exc: BaseException | None) -> None:
+        assert job.child is not None
+        if result is not None and not result.ok and result.reason == CANCELLED and self.cancel.is_set():
+            self.archive.interrupt_work(job.k, CANCELLED)
+            self.tree.finish_expand(job.node)
+            self._children_started.discard(job.child)
+            return
+        if exc is not None:
+            result = Expansion(ok=False, reason=f"internal error: {_describe(exc)}")
+            self._count_error(result.reason)
+        assert result is not None
+        sha = None
+        if result.ok:
+            assert job.scratch is not None
+            parent_sha = self._commits[job.node]
+            sha = self.archive.commit_source(job.child, job.scratch / "child", parent_sha,
+                                             f"node {job.child}: child of node {job.node}")
+        if result.artefacts:
+            self.archive.save_artefacts(job.child, result.artefacts)
+        self.archive.finish_expansion(job.k, job.child, job.node, sha, result.ok, result.reason, result.cost,
+                                      result.true_quality)
+        self.spent += result.cost
+        self.db_costs["expand"].append(result.cost)
+        self._commits[job.child] = sha
+        row = self.archive.node(job.child)
+        assert row is not None
+        self._buffered[job.child] = row
+        self._flush_nodes()
+        if exc is None:
+            self._consecutive_errors = 0
+
+    def _count_error(self, error: str) -> None:
+        self._consecutive_errors += 1
+        if self._consecutive_errors >= self.config.max_consecutive_errors and not self.stopping:
+            self.request_stop(f"{self._consecutive_errors} infrastructure errors in a row; last: {error}")
+
+    # -- stopping -------------------------------------------------------------------------------------------------
+
+    def request_stop(self, reason: str) -> None:
+        """Stop scheduling; in-flight work may finish for `shutdown_grace` seconds, then it is cancelled."""
+        if self.stopping:
+            self.cancel.set()
+            return
+        self.stopping = True
+        self.stop_reason = reason
+        self._stop_requested_at = time.monotonic()
+        self.archive.event("stop_requested", reason=reason)
+
+    def _check_grace(self) -> None:
+        if self._stop_requested_at is None or self.cancel.is_set():
+            return
+        if time.monotonic() - self._stop_requested_at >= self.config.shutdown_grace:
+            self.cancel.set()
+
+    def _install_signals(self) -> Callable[[], None]:
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            self.request_stop(f"interrupted by {signal.Signals(signum).name}")
+
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+        def restore() -> None:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+        return restore
+
+    def _finish(self) -> None:
+        best = best_belief(self.tree, self.params.epsilon)
+        if best is not None and self._commits.get(best):
+            self.archive.set_best(str(self._commits[best]))
+        self.archive.event("stop", reason=self.stop_reason, evals=self.tree.n_evals, nodes=self.tree.n_nodes,
+                           best=best)
+        self._tick()
+
+    # -- display --------------------------------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        best = best_belief(self.tree, self.params.epsilon)
+        failed = sum(1 for i in range(self.tree.n_nodes) if self.tree.is_failed(i))
+        return Snapshot(
+            evals_done=self.tree.n_evals, eval_budget=self.config.budget.max_evals, nodes=self.tree.n_nodes,
+            failed_nodes=failed, running=[job.describe() for job in self.running.values()], best=best,
+            best_own=self.tree.own(best) if best is not None else (0, 0), spent=self.spent,
+            max_cost=self.config.budget.max_cost, elapsed=self.elapsed(), stop_reason=self.stop_reason,
+        )
+
+    def _tick(self) -> None:
+        if self.on_tick is not None:
+            self.on_tick(self.snapshot())
+
+
+def _cleanup(job: Job) -> None:
+    if job.scratch is not None:
+        shutil.rmtree(job.scratch, ignore_errors=True)
+        job.scratch = None
+
+
+def _describe(exc: BaseException) -> str:
+    lines = traceback.format_exception_only(type(exc), exc)
+    return "".join(lines).strip()
+
+
