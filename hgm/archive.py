@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import tarfile
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -101,10 +102,12 @@ class Archive:
     def create(cls, path: Path, config: dict[str, Any]) -> Archive:
         """Make a new run directory with its database, empty lineage repository and frozen config."""
         path = Path(path)
-        if path.exists() and any(path.iterdir()):
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise ArchiveError(f"{path} already exists and is not empty; choose another --out or `hgm resume {path}`")
-        path.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path / DB_NAME, isolation_level=None)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Built aside and renamed into place, so a crash never leaves a half-made run directory.
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+        db = sqlite3.connect(staging / DB_NAME, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(SCHEMA)
         with db:
@@ -113,11 +116,15 @@ class Archive:
             db.execute("INSERT INTO meta VALUES ('hgm_version', ?)", (__version__,))
             db.execute("INSERT INTO meta VALUES ('elapsed', '0')")
         db.close()
-        repo = git.Repo.init(path / "lineage", bare=True, initial_branch="main")
+        repo = git.Repo.init(staging / "lineage", bare=True, initial_branch="main")
         with repo.config_writer() as cfg:
             cfg.set_value("user", "name", "hgm")
             cfg.set_value("user", "email", "hgm@localhost")
-        (path / "nodes").mkdir()
+        repo.close()
+        (staging / "nodes").mkdir()
+        if path.exists():
+            path.rmdir()
+        staging.rename(path)
         return cls(path, readonly=False)
 
     def _acquire_lock(self) -> None:
@@ -218,7 +225,14 @@ class Archive:
             )
 
     def finish_expansion(
-        self, k: int, child: int, parent: int, commit_sha: str | None, ok: bool, reason: str, cost: float,
+        self,
+        k: int,
+        child: int,
+        parent: int,
+        commit_sha: str | None,
+        ok: bool,
+        reason: str,
+        cost: float,
         true_q: float | None,
     ) -> None:
         """Record the child node and close the work item in one transaction."""
@@ -236,8 +250,9 @@ class Archive:
 
     def interrupt_work(self, k: int, reason: str) -> None:
         with self.transaction() as db:
-            db.execute("UPDATE work SET status = 'interrupted', error = ?, finished = ? WHERE k = ?",
-                       (reason, time.time(), k))
+            db.execute(
+                "UPDATE work SET status = 'interrupted', error = ?, finished = ? WHERE k = ?", (reason, time.time(), k)
+            )
 
     def add_root(self, commit_sha: str, true_q: float | None) -> None:
         with self.transaction() as db:
@@ -262,8 +277,16 @@ class Archive:
         return [(row[0], row[1], json.loads(row[2] or "{}")) for row in rows]
 
     def record_llm_call(
-        self, *, node_id: int | None, purpose: str, model: str, prompt_tokens: int, completion_tokens: int,
-        cost: float, latency: float, error: str | None,
+        self,
+        *,
+        node_id: int | None,
+        purpose: str,
+        model: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost: float,
+        latency: float,
+        error: str | None,
     ) -> None:
         with self.transaction() as db:
             db.execute(
@@ -309,8 +332,9 @@ class Archive:
         env = {**os.environ, "GIT_INDEX_FILE": str(index)}
         g = self._git()
         try:
-            g.execute(["git", f"--git-dir={self.lineage_path}", f"--work-tree={source}", "add", "-A", "--force", "."],
-                      env=env)
+            g.execute(
+                ["git", f"--git-dir={self.lineage_path}", f"--work-tree={source}", "add", "-A", "--force", "."], env=env
+            )
             tree = g.execute(["git", f"--git-dir={self.lineage_path}", "write-tree"], env=env)
         finally:
             index.unlink(missing_ok=True)

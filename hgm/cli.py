@@ -21,8 +21,8 @@ from hgm.config import ConfigError, RunConfig, load_config
 from hgm.engine import Engine, Snapshot
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 USAGE_ERROR = 2
 INTERRUPTED = 130
@@ -51,8 +51,14 @@ def make_world(config: RunConfig, run_dir: Path | None = None) -> Any:
         from hgm.worlds.sim import SimWorld
 
         sim = config.sim
-        return SimWorld(sim.landscape, config.seed, n_tasks=sim.n_tasks, latency=sim.latency,
-                        cost_per_eval=sim.cost_per_eval, cost_per_expansion=sim.cost_per_expansion)
+        return SimWorld(
+            sim.landscape,
+            config.seed,
+            n_tasks=sim.n_tasks,
+            latency=sim.latency,
+            cost_per_eval=sim.cost_per_eval,
+            cost_per_expansion=sim.cost_per_expansion,
+        )
     raise ValueError(f"world '{config.world}' is not available in this installation")
 
 
@@ -81,8 +87,11 @@ def _execute(archive: Archive, config: RunConfig, quiet: bool) -> None:
     snap = engine.snapshot()
     if not quiet:
         best = f"node {snap.best} ({snap.best_own[0]}/{sum(snap.best_own)} solved)" if snap.best is not None else "-"
-        console.print(f"stopped: {reason or 'done'}; {snap.evals_done} evaluations, {snap.nodes} nodes, "
-                      f"best belief {best}, cost ${snap.spent:.4f}", highlight=False)
+        console.print(
+            f"stopped: {reason or 'done'}; {snap.evals_done} evaluations, {snap.nodes} nodes, "
+            f"best belief {best}, cost ${snap.spent:.4f}",
+            highlight=False,
+        )
         console.print(f"inspect: hgm tree {archive.path}   resume: hgm resume {archive.path}", highlight=False)
     if reason.startswith("interrupted"):
         raise typer.Exit(INTERRUPTED)
@@ -100,15 +109,27 @@ def run(
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     landscape: Annotated[str | None, typer.Option(help="Simulated landscape (world sim).")] = None,
     sim_latency: Annotated[float | None, typer.Option(help="Seconds each simulated step takes.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Run directory to create (default runs/<time>-<policy>-<id>).")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Any config key, e.g. --set search.alpha=0.7.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Run directory to create (default runs/<time>-<policy>-<id>).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Any config key, e.g. --set search.alpha=0.7.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
 ) -> None:
     """Start a new run."""
     with user_errors():
-        pairs = {"world": world, "policy": policy, "workers": workers, "budget.max_evals": max_evals,
-                 "budget.max_cost": max_cost, "budget.max_time": max_time, "seed": seed,
-                 "sim.landscape": landscape, "sim.latency": sim_latency}
+        pairs = {
+            "world": world,
+            "policy": policy,
+            "workers": workers,
+            "budget.max_evals": max_evals,
+            "budget.max_cost": max_cost,
+            "budget.max_time": max_time,
+            "seed": seed,
+            "sim.landscape": landscape,
+            "sim.latency": sim_latency,
+        }
         config = load_config(config_file, _overrides(pairs, set_))
         make_world(config).close()  # refuse a bad world setting before anything is written
         if out is None:
@@ -136,8 +157,12 @@ def resume(
     with user_errors():
         if not is_run_dir(run_dir):
             raise ArchiveError(f"{run_dir} is not an hgm run directory (no hgm.db); start one with `hgm run`")
-        pairs = {"budget.max_evals": max_evals, "budget.max_cost": max_cost, "budget.max_time": max_time,
-                 "workers": workers}
+        pairs = {
+            "budget.max_evals": max_evals,
+            "budget.max_cost": max_cost,
+            "budget.max_time": max_time,
+            "workers": workers,
+        }
         overrides = _overrides(pairs, set_)
         archive = Archive(run_dir, readonly=False)
         try:
@@ -193,8 +218,9 @@ def show(run_dir: RunDir, node: Annotated[int, typer.Argument(help="Node id.")])
         parent = archive.node(summary.parent) if summary.parent is not None else None
         if summary.commit:
             console.rule("diff against parent")
-            console.print(archive.diff(parent.commit_sha if parent else None, summary.commit), highlight=False,
-                          markup=False)
+            console.print(
+                archive.diff(parent.commit_sha if parent else None, summary.commit), highlight=False, markup=False
+            )
         evals = [w for w in archive.work(node=node, kind="evaluate") if w.status in ("done", "error")]
         console.rule(f"evaluations ({len(evals)})")
         for w in evals:
@@ -228,8 +254,11 @@ def best(
         if as_json:
             print(json.dumps(asdict(node), indent=2))
         else:
-            console.print(f"best belief: node {node.id}, {node.n_success}/{node.n_evals} solved, "
-                          f"lower bound {node.lower_bound:.3f}, commit {node.commit}", highlight=False)
+            console.print(
+                f"best belief: node {node.id}, {node.n_success}/{node.n_evals} solved, "
+                f"lower bound {node.lower_bound:.3f}, commit {node.commit}",
+                highlight=False,
+            )
             if node.true_quality is not None:
                 console.print(f"true quality (simulated world): {node.true_quality:.3f}", highlight=False)
         if export is not None:

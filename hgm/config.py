@@ -15,8 +15,10 @@ class ConfigError(ValueError):
     """A configuration problem the user can fix; the message says what and how."""
 
 
-_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*d)?\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*"
-                       r"(?:(\d+(?:\.\d+)?)\s*s?)?\s*$")
+_DURATION = re.compile(
+    r"^\s*(?:(\d+(?:\.\d+)?)\s*d)?\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*"
+    r"(?:(\d+(?:\.\d+)?)\s*s?)?\s*$"
+)
 
 
 def parse_duration(value: str | float | int) -> float:
@@ -55,7 +57,7 @@ class SearchConfig(Strict):
 
 
 class SimConfig(Strict):
-    landscape: str = Field("deceptive", description="Simulated landscape name (see `hgm run --help`).")
+    landscape: str = Field("mixed", description="Simulated landscape name (see `hgm run --help`).")
     latency: float = Field(0.0, ge=0, description="Artificial seconds each expansion and evaluation takes.")
     n_tasks: int = Field(200, ge=1, description="Number of simulated benchmark tasks.")
     cost_per_eval: float = Field(0.0, ge=0, description="Simulated USD per evaluation.")

@@ -38,7 +38,9 @@ class Job:
     scratch: Path | None = None
 
     def describe(self) -> str:
-        return f"expand {self.node} -> {self.child}" if self.kind == "expand" else f"evaluate {self.node} on {self.task}"
+        return (
+            f"expand {self.node} -> {self.child}" if self.kind == "expand" else f"evaluate {self.node} on {self.task}"
+        )
 
 
 @dataclass
@@ -61,16 +63,21 @@ class Snapshot:
 def search_params(config: RunConfig) -> SearchParams:
     s = config.search
     return SearchParams(
-        alpha=s.alpha, cooling=s.cooling, epsilon=s.epsilon, initial_evals=s.initial_evals,
-        initial_expansions=s.initial_expansions, dgm_batch=s.dgm_batch,
+        alpha=s.alpha,
+        cooling=s.cooling,
+        epsilon=s.epsilon,
+        initial_evals=s.initial_evals,
+        initial_expansions=s.initial_expansions,
+        dgm_batch=s.dgm_batch,
     )
 
 
 class Engine:
     """Runs (or resumes) one search over a World, with the archive as the single source of truth."""
 
-    def __init__(self, archive: Archive, world: World, config: RunConfig,
-                 on_tick: Callable[[Snapshot], None] | None = None) -> None:
+    def __init__(
+        self, archive: Archive, world: World, config: RunConfig, on_tick: Callable[[Snapshot], None] | None = None
+    ) -> None:
         self.archive = archive
         self.world = world
         self.config = config
@@ -179,7 +186,7 @@ class Engine:
                 self._tick()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-            for future, job in list(self.running.items()):
+            for job in list(self.running.values()):
                 self.archive.interrupt_work(job.k, "process stopping")
                 _cleanup(job)
             self.running.clear()
@@ -303,12 +310,14 @@ class Engine:
         if result.ok:
             assert job.scratch is not None
             parent_sha = self._commits[job.node]
-            sha = self.archive.commit_source(job.child, job.scratch / "child", parent_sha,
-                                             f"node {job.child}: child of node {job.node}")
+            sha = self.archive.commit_source(
+                job.child, job.scratch / "child", parent_sha, f"node {job.child}: child of node {job.node}"
+            )
         if result.artefacts:
             self.archive.save_artefacts(job.child, result.artefacts)
-        self.archive.finish_expansion(job.k, job.child, job.node, sha, result.ok, result.reason, result.cost,
-                                      result.true_quality)
+        self.archive.finish_expansion(
+            job.k, job.child, job.node, sha, result.ok, result.reason, result.cost, result.true_quality
+        )
         self.spent += result.cost
         self.db_costs["expand"].append(result.cost)
         self._commits[job.child] = sha
@@ -361,8 +370,7 @@ class Engine:
         best = best_belief(self.tree, self.params.epsilon)
         if best is not None and self._commits.get(best):
             self.archive.set_best(str(self._commits[best]))
-        self.archive.event("stop", reason=self.stop_reason, evals=self.tree.n_evals, nodes=self.tree.n_nodes,
-                           best=best)
+        self.archive.event("stop", reason=self.stop_reason, evals=self.tree.n_evals, nodes=self.tree.n_nodes, best=best)
         self._tick()
 
     # -- display --------------------------------------------------------------------------------------------------
@@ -371,10 +379,17 @@ class Engine:
         best = best_belief(self.tree, self.params.epsilon)
         failed = sum(1 for i in range(self.tree.n_nodes) if self.tree.is_failed(i))
         return Snapshot(
-            evals_done=self.tree.n_evals, eval_budget=self.config.budget.max_evals, nodes=self.tree.n_nodes,
-            failed_nodes=failed, running=[job.describe() for job in self.running.values()], best=best,
-            best_own=self.tree.own(best) if best is not None else (0, 0), spent=self.spent,
-            max_cost=self.config.budget.max_cost, elapsed=self.elapsed(), stop_reason=self.stop_reason,
+            evals_done=self.tree.n_evals,
+            eval_budget=self.config.budget.max_evals,
+            nodes=self.tree.n_nodes,
+            failed_nodes=failed,
+            running=[job.describe() for job in self.running.values()],
+            best=best,
+            best_own=self.tree.own(best) if best is not None else (0, 0),
+            spent=self.spent,
+            max_cost=self.config.budget.max_cost,
+            elapsed=self.elapsed(),
+            stop_reason=self.stop_reason,
         )
 
     def _tick(self) -> None:
@@ -391,5 +406,3 @@ def _cleanup(job: Job) -> None:
 def _describe(exc: BaseException) -> str:
     lines = traceback.format_exception_only(type(exc), exc)
     return "".join(lines).strip()
-
-

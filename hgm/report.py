@@ -6,8 +6,10 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from hgm.archive import Archive, ArchiveError
-from hgm.policy import best_belief, lower_quantile
+from hgm.policy import best_belief, beta_lower_quantiles
 from hgm.tree import Tree
 
 
@@ -59,12 +61,23 @@ def summarize(archive: Archive) -> list[NodeSummary]:
     for row in archive.nodes():
         s, f = tree.own(row.id)
         cs, cf = tree.clade(row.id)
-        out.append(NodeSummary(
-            id=row.id, parent=row.parent, status=row.status, n_evals=s + f, n_success=s,
-            mean=s / (s + f) if s + f else None, cmp=tree.cmp(row.id), clade_evals=cs + cf,
-            lower_bound=lower_quantile(s, f, epsilon), commit=row.commit_sha, reason=row.reason,
-            true_quality=row.true_q, best=row.id == best,
-        ))
+        out.append(
+            NodeSummary(
+                id=row.id,
+                parent=row.parent,
+                status=row.status,
+                n_evals=s + f,
+                n_success=s,
+                mean=s / (s + f) if s + f else None,
+                cmp=tree.cmp(row.id),
+                clade_evals=cs + cf,
+                lower_bound=float(beta_lower_quantiles(np.array([s]), np.array([f]), epsilon)[0]),
+                commit=row.commit_sha,
+                reason=row.reason,
+                true_quality=row.true_q,
+                best=row.id == best,
+            )
+        )
     return out
 
 

@@ -1,0 +1,126 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from hgm.cli import app
+
+runner = CliRunner()
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_run_then_inspect(tmp_path: Path):
+    out = tmp_path / "run"
+    result = _run("run", "--world", "sim", "--max-evals", "30", "--seed", "1", "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    nodes = json.loads(_run("tree", str(out), "--json").output)
+    assert nodes[0]["id"] == 0 and nodes[0]["parent"] is None
+    assert sum(n["n_evals"] for n in nodes) == 30
+    assert {"id", "parent", "n_evals", "n_success", "cmp", "status"} <= set(nodes[0])
+    assert sum(1 for n in nodes if n["best"]) == 1
+    best = json.loads(_run("best", str(out), "--json").output)
+    assert 0.0 <= best["true_quality"] <= 1.0
+    assert best["id"] == next(n["id"] for n in nodes if n["best"])
+    dot = _run("tree", str(out), "--dot").output
+    assert dot.startswith("digraph") and "n0 -> n1" in dot
+    text = _run("tree", str(out)).output
+    assert "best" in text
+    shown = _run("show", str(out), "1")
+    assert shown.exit_code == 0 and "diff against parent" in shown.output and "agent" in shown.output
+    exported = tmp_path / "exported"
+    assert _run("best", str(out), "--export", str(exported)).exit_code == 0
+    assert any(exported.iterdir())
+
+
+def test_resume_raises_budget(tmp_path: Path):
+    out = tmp_path / "run"
+    assert _run("run", "--max-evals", "10", "--out", str(out), "-q").exit_code == 0
+    assert _run("resume", str(out), "--max-evals", "25", "-q").exit_code == 0
+    nodes = json.loads(_run("tree", str(out), "--json").output)
+    assert sum(n["n_evals"] for n in nodes) == 25
+
+
+def test_unknown_config_key_is_usage_error_and_writes_nothing(tmp_path: Path):
+    out = tmp_path / "run"
+    result = _run("run", "--set", "search.alpah=0.3", "--out", str(out))
+    assert result.exit_code == 2
+    assert "unknown config key 'search.alpah'; did you mean 'search.alpha'?" in result.output
+    assert not out.exists()
+
+
+def test_negative_budget_is_usage_error(tmp_path: Path):
+    out = tmp_path / "run"
+    result = _run("run", "--max-evals", "-3", "--out", str(out))
+    assert result.exit_code == 2 and "budget.max_evals" in result.output
+    assert not out.exists()
+
+
+def test_unknown_landscape_is_usage_error(tmp_path: Path):
+    out = tmp_path / "run"
+    result = _run("run", "--landscape", "nope", "--out", str(out))
+    assert result.exit_code == 2 and "nope" in result.output
+    assert not out.exists()
+
+
+def test_resume_of_a_directory_that_is_not_a_run(tmp_path: Path):
+    result = _run("resume", str(tmp_path))
+    assert result.exit_code == 2 and "not an hgm run directory" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_inspecting_a_missing_node(tmp_path: Path):
+    out = tmp_path / "run"
+    _run("run", "--max-evals", "5", "--out", str(out), "-q")
+    result = _run("show", str(out), "99")
+    assert result.exit_code == 2 and "no node 99" in result.output
+
+
+def test_run_directory_held_by_another_process(tmp_path: Path):
+    out = tmp_path / "run"
+    _run("run", "--max-evals", "5", "--out", str(out), "-q")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from hgm.archive import Archive; a = Archive(sys.argv[1], readonly=False); "
+            "print('locked', flush=True); time.sleep(60)",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        before = (out / "hgm.db").stat().st_mtime_ns
+        result = _run("resume", str(out), "--max-evals", "20")
+        assert result.exit_code == 2
+        assert f"in use by another hgm process (pid {holder.pid})" in result.output
+        assert (out / "hgm.db").stat().st_mtime_ns == before
+        assert _run("tree", str(out), "--json").exit_code == 0
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_real_subprocess_run(tmp_path: Path):
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hgm.cli", "run", "--max-evals", "12", "--policy", "dgm", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "stopped:" in proc.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "hgm.cli", "resume", str(tmp_path / "nothing")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "not an hgm run directory" in bad.stderr
