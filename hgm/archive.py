@@ -170,11 +170,16 @@ class Archive:
                 raise
             self.db.execute("COMMIT")
 
+    def _query(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
+        # One connection serves every thread; reads take the same lock so they never interleave with a write.
+        with self._write:
+            return self.db.execute(sql, params).fetchall()
+
     # -- meta -------------------------------------------------------------------------------------------------
 
     def meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else default
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else default
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as db:
@@ -186,11 +191,11 @@ class Archive:
     # -- nodes and work ---------------------------------------------------------------------------------------
 
     def nodes(self) -> list[NodeRow]:
-        return [NodeRow(**dict(row)) for row in self.db.execute("SELECT * FROM nodes ORDER BY id")]
+        return [NodeRow(**dict(row)) for row in self._query("SELECT * FROM nodes ORDER BY id")]
 
     def node(self, node_id: int) -> NodeRow | None:
-        row = self.db.execute("SELECT * FROM nodes WHERE id = ?", (node_id,)).fetchone()
-        return NodeRow(**dict(row)) if row else None
+        rows = self._query("SELECT * FROM nodes WHERE id = ?", (node_id,))
+        return NodeRow(**dict(rows[0])) if rows else None
 
     def work(self, *, status: str | None = None, kind: str | None = None, node: int | None = None) -> list[WorkRow]:
         clauses, params = [], []
@@ -199,11 +204,11 @@ class Archive:
                 clauses.append(f"{column} = ?")
                 params.append(value)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self.db.execute(f"SELECT * FROM work {where} ORDER BY k", params).fetchall()
+        rows = self._query(f"SELECT * FROM work {where} ORDER BY k", params)
         return [_work_row(row) for row in rows]
 
     def next_k(self) -> int:
-        return int(self.db.execute("SELECT COALESCE(MAX(k) + 1, 0) FROM work").fetchone()[0])
+        return int(self._query("SELECT COALESCE(MAX(k) + 1, 0) FROM work")[0][0])
 
     def start_work(self, k: int, kind: str, node: int, task: str | None = None, child: int | None = None) -> None:
         with self.transaction() as db:
@@ -266,14 +271,14 @@ class Archive:
         return self.work(status="done", kind="evaluate")
 
     def spent(self) -> float:
-        return float(self.db.execute("SELECT COALESCE(SUM(cost), 0) FROM work").fetchone()[0])
+        return float(self._query("SELECT COALESCE(SUM(cost), 0) FROM work")[0][0])
 
     def event(self, kind: str, **data: Any) -> None:
         with self.transaction() as db:
             db.execute("INSERT INTO events (ts, kind, data) VALUES (?, ?, ?)", (time.time(), kind, json.dumps(data)))
 
     def events(self) -> list[tuple[float, str, dict[str, Any]]]:
-        rows = self.db.execute("SELECT ts, kind, data FROM events ORDER BY id").fetchall()
+        rows = self._query("SELECT ts, kind, data FROM events ORDER BY id")
         return [(row[0], row[1], json.loads(row[2] or "{}")) for row in rows]
 
     def record_llm_call(
@@ -297,9 +302,9 @@ class Archive:
 
     def llm_calls(self, node: int | None = None) -> list[dict[str, Any]]:
         if node is None:
-            rows = self.db.execute("SELECT * FROM llm_calls ORDER BY id")
+            rows = self._query("SELECT * FROM llm_calls ORDER BY id")
         else:
-            rows = self.db.execute("SELECT * FROM llm_calls WHERE node = ? ORDER BY id", (node,))
+            rows = self._query("SELECT * FROM llm_calls WHERE node = ? ORDER BY id", (node,))
         return [dict(row) for row in rows]
 
     # -- artefacts ----------------------------------------------------------------------------------------------

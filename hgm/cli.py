@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,8 +44,8 @@ def _overrides(pairs: dict[str, Any], extra: list[str] | None) -> list[str]:
     return out + list(extra or [])
 
 
-def make_world(config: RunConfig, run_dir: Path | None = None) -> Any:
-    """Build the world a config names; raises ValueError for settings it cannot use."""
+def make_world(config: RunConfig, archive: Archive | None) -> Any:
+    """Build the world a config names (without an archive: only check it); ValueError for unusable settings."""
     if config.world == "sim":
         from hgm.worlds.sim import SimWorld
 
@@ -59,11 +58,16 @@ def make_world(config: RunConfig, run_dir: Path | None = None) -> Any:
             cost_per_eval=sim.cost_per_eval,
             cost_per_expansion=sim.cost_per_expansion,
         )
-    raise ValueError(f"world '{config.world}' is not available in this installation")
+    from hgm.worlds import coding
+
+    if archive is None:
+        coding.preflight(config)
+        return None
+    return coding.CodingWorld(config, archive)
 
 
 def _execute(archive: Archive, config: RunConfig, quiet: bool) -> None:
-    world = make_world(config, archive.path)
+    world = make_world(config, archive)
     live: Live | None = None
     on_tick: Callable[[Snapshot], None] | None = None
     if not quiet and console.is_terminal:
@@ -109,6 +113,10 @@ def run(
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     landscape: Annotated[str | None, typer.Option(help="Simulated landscape (world sim).")] = None,
     sim_latency: Annotated[float | None, typer.Option(help="Seconds each simulated step takes.")] = None,
+    model: Annotated[str | None, typer.Option(help="litellm model name for every role (world coding).")] = None,
+    api_base: Annotated[str | None, typer.Option(help="URL of a local or self-hosted model server.")] = None,
+    benchmark: Annotated[str | None, typer.Option(help="Benchmark the agents are scored on (world coding).")] = None,
+    sandbox: Annotated[str | None, typer.Option(help="auto | docker | bwrap | local (world coding).")] = None,
     out: Annotated[
         Path | None, typer.Option(help="Run directory to create (default runs/<time>-<policy>-<id>).")
     ] = None,
@@ -129,9 +137,15 @@ def run(
             "seed": seed,
             "sim.landscape": landscape,
             "sim.latency": sim_latency,
+            "coding.model": model,
+            "coding.api_base": api_base,
+            "coding.benchmark": benchmark,
+            "coding.sandbox.backend": sandbox,
         }
         config = load_config(config_file, _overrides(pairs, set_))
-        make_world(config).close()  # refuse a bad world setting before anything is written
+        check = make_world(config, None)  # refuse a bad world setting before anything is written
+        if check is not None:
+            check.close()
         if out is None:
             out = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{config.policy}-{secrets.token_hex(2)}"
         archive = Archive.create(out, config.model_dump(mode="json"))
@@ -270,4 +284,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

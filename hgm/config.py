@@ -10,6 +10,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hgm.sandboxes.config import SandboxConfig
+
 
 class ConfigError(ValueError):
     """A configuration problem the user can fix; the message says what and how."""
@@ -64,6 +66,23 @@ class SimConfig(Strict):
     cost_per_expansion: float = Field(0.0, ge=0, description="Simulated USD per expansion.")
 
 
+class CodingConfig(Strict):
+    benchmark: str = Field("builtin", description="Benchmark the agents are scored on.")
+    benchmark_path: str | None = Field(None, description="Where the benchmark's tasks live (default: built in).")
+    tasks: list[str] | None = Field(None, description="Only these task ids (default: every task).")
+    model: str = Field("scripted/demo", description="litellm model name used for every role not set below.")
+    api_base: str | None = Field(None, description="Endpoint of a local or self-hosted model server.")
+    agent_model: str | None = Field(None, description="Model the agent solves tasks with.")
+    selfmod_model: str | None = Field(None, description="Model the agent rewrites itself with.")
+    diagnosis_model: str | None = Field(None, description="Model that diagnoses a failure and proposes a change.")
+    agent_timeout: float = Field(900.0, gt=0, description="Seconds one agent run on a task may take.")
+    selfmod_timeout: float = Field(1800.0, gt=0, description="Seconds one self-modification may take.")
+    test_timeout: float = Field(300.0, gt=0, description="Seconds a child's own test suite may take.")
+    max_cost_per_call: float | None = Field(None, ge=0, description="USD one model call may cost.")
+    max_cost_per_node: float | None = Field(None, ge=0, description="USD all model calls for one node may cost.")
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+
+
 class RunConfig(Strict):
     world: Literal["sim", "coding"] = Field("sim", description="What expanding and evaluating mean.")
     policy: Literal["hgm", "dgm", "greedy", "random"] = Field("hgm", description="Search policy.")
@@ -74,6 +93,7 @@ class RunConfig(Strict):
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
     sim: SimConfig = Field(default_factory=SimConfig)
+    coding: CodingConfig = Field(default_factory=CodingConfig)
 
 
 def valid_keys(model: type[BaseModel] = RunConfig, prefix: str = "") -> list[str]:

@@ -229,7 +229,7 @@ class Engine:
             assert job.child is not None
             self.tree.start_expand(job.node)
             self._children_started.add(job.child)
-            future = pool.submit(self._expand, job)
+            future: Future[Any] = pool.submit(self._expand, job)
         else:
             assert job.task is not None
             self.tree.start_eval(job.node, job.task)
@@ -246,14 +246,14 @@ class Engine:
         return NodeRef(node, self.tree.parent(node), source)
 
     def _expand(self, job: Job) -> Expansion:
-        job.scratch = Path(tempfile.mkdtemp(prefix=f"hgm-expand-{job.child}-"))
+        job.scratch = _scratch(f"hgm-expand-{job.child}-")
         dest = job.scratch / "child"
         dest.mkdir()
         assert job.child is not None
         return self.world.expand(self._ref(job.node, job.scratch), job.child, dest, self.cancel)
 
     def _evaluate(self, job: Job) -> Evaluation:
-        job.scratch = Path(tempfile.mkdtemp(prefix=f"hgm-eval-{job.node}-"))
+        job.scratch = _scratch(f"hgm-eval-{job.node}-")
         assert job.task is not None
         return self.world.evaluate(self._ref(job.node, job.scratch), job.task, self.cancel)
 
@@ -395,6 +395,13 @@ class Engine:
     def _tick(self) -> None:
         if self.on_tick is not None:
             self.on_tick(self.snapshot())
+
+
+def _scratch(prefix: str) -> Path:
+    # Readable by others: sandboxes may run the agent under an unprivileged uid that mounts these directories.
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
 
 
 def _cleanup(job: Job) -> None:

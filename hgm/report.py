@@ -32,8 +32,8 @@ class NodeSummary:
 
 def load_tree(archive: Archive) -> Tree:
     """The clade statistics of every recorded node, from completed work only."""
-    tasks = sorted({row.task for row in archive.evaluations() if row.task is not None})
-    tree = Tree(tasks)
+    tasks = sorted({row.task for row in archive.work(kind="evaluate") if row.task is not None})
+    tree = Tree(tasks or ["(none)"])
     for row in archive.nodes():
         # Nodes can land out of id order while expansions run concurrently; a gap is filled by a placeholder.
         while tree.n_nodes < row.id:
