@@ -18,6 +18,7 @@ from rich.live import Live
 from hgm.archive import Archive, ArchiveError, is_run_dir
 from hgm.config import ConfigError, RunConfig, load_config
 from hgm.engine import Engine, Snapshot
+from hgm.sandboxes.registry import SandboxUnavailable
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console(soft_wrap=True)
@@ -34,7 +35,7 @@ def user_errors() -> Iterator[None]:
     """Turn mistakes the user can fix into one clear line on stderr and exit code 2."""
     try:
         yield
-    except (ConfigError, ArchiveError, ValueError) as exc:
+    except (ConfigError, ArchiveError, ValueError, SandboxUnavailable) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(USAGE_ERROR) from None
 
@@ -277,6 +278,73 @@ def best(
                 console.print(f"true quality (simulated world): {node.true_quality:.3f}", highlight=False)
         if export is not None:
             console.print(f"exported to {export}", highlight=False)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/demo-<time>).")] = None,
+    sandbox: Annotated[str, typer.Option(help="auto | docker | bwrap")] = "auto",
+    max_evals: Annotated[int, typer.Option(help="Evaluation budget.")] = 40,
+    workers: Annotated[int, typer.Option(help="Work run at once.")] = 2,
+) -> None:
+    """Run the whole loop offline with a scripted model: self-modification, sandboxed evaluation, lineage."""
+    from hgm import demo as demo_module
+    from hgm.sandboxes import resolve_backend
+
+    with user_errors():
+        config = demo_module.demo_config(sandbox, max_evals, workers)
+        backend = resolve_backend(config.coding.sandbox.backend)
+        if backend == "docker":
+            ensure_image(config)
+        make_world(config, None)
+        out = out or demo_module.default_out()
+        archive = Archive.create(out, config.model_dump(mode="json"))
+    console.print(f"demo run in {out} (sandbox: {backend}; the model is scripted, see hgm/models/demo.py)",
+                  highlight=False)
+    try:
+        _execute(archive, config, quiet=False)
+        demo_module.explain(archive, console)
+    finally:
+        archive.close()
+
+
+@app.command()
+def doctor(
+    config_file: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
+    model: Annotated[str | None, typer.Option(help="litellm model name to check.")] = None,
+    api_base: Annotated[str | None, typer.Option(help="URL of a local or self-hosted model server.")] = None,
+    sandbox: Annotated[str | None, typer.Option(help="auto | docker | bwrap | local")] = None,
+) -> None:
+    """Check that Docker, bubblewrap, git, the sandbox image and the configured models are usable."""
+    from rich.table import Table
+
+    from hgm.doctor import healthy, run_checks
+
+    with user_errors():
+        pairs = {"coding.model": model, "coding.api_base": api_base, "coding.sandbox.backend": sandbox}
+        config = load_config(config_file, _overrides(pairs, None))
+        checks = run_checks(config)
+    table = Table("check", "status", "detail")
+    for check in checks:
+        status = "[green]ok[/green]" if check.ok else "[red]missing[/red]" if check.needed else "[yellow]no[/yellow]"
+        table.add_row(check.name, status, check.detail)
+    console.print(table)
+    if not healthy(checks):
+        raise typer.Exit(1)
+
+
+def ensure_image(config: RunConfig) -> None:
+    """Build the sandbox image when the engine does not have it yet (offline from Debian's archive if needed)."""
+    from hgm.sandboxes.image import build_image, docker_client, image_exists
+
+    client = docker_client()
+    try:
+        present = image_exists(client, config.coding.sandbox.image)
+    finally:
+        client.close()
+    if not present:
+        console.print(f"building sandbox image {config.coding.sandbox.image} (once; a few minutes)...")
+        build_image(config.coding.sandbox, log=lambda line: console.print(line, highlight=False, markup=False))
 
 
 def main() -> None:
