@@ -1,0 +1,546 @@
+"""The LLM gateway over real loopback HTTP and a real unix socket, in front of scripted and fake providers."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import socket
+import stat
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from fake_openai_server import FakeOpenAIServer, Reply, error_body
+from pydantic import ValidationError
+
+from hgm.gateway import Gateway, GatewayConfig, GatewayError, ModelConfig, check_model
+from hgm.gateway.errors import failure_for, retry_after, retry_delay
+from hgm.gateway.upstream import load_litellm
+from hgm.models.scripted import Canned, Rules, register_script, tool_call, unregister_script
+
+SECRET = "sk-hgm-test-secret-0123456789abcdef"
+HELLO = [{"role": "user", "content": "say hello"}]
+TOOLS = [{"type": "function", "function": {"name": "bash", "parameters": {"type": "object", "properties": {}}}}]
+
+
+class Recorder:
+    """Keeps every recorded call in memory."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def record_llm_call(self, **call: Any) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """http.client over AF_UNIX, as a standard-library agent inside a sandbox would connect."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__("localhost", timeout=30)
+        self.path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(str(self.path))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("HGM_TEST_KEY", SECRET)
+    return SECRET
+
+
+@pytest.fixture(autouse=True)
+def scripts() -> Iterator[None]:
+    register_script("gw-canned", Canned(["hello", {"tool_calls": [tool_call("bash", {"cmd": "ls"})]}]))
+    register_script("gw-echo", Rules([(r"(.*)", lambda m, _: f"echo: {m.group(1)}")]))
+    yield
+    unregister_script("gw-canned")
+    unregister_script("gw-echo")
+
+
+def fake_model(fake: FakeOpenAIServer, **fields: Any) -> ModelConfig:
+    return ModelConfig(model="openai/whatever", api_base=fake.url, api_key_env="HGM_TEST_KEY", **fields)
+
+
+PRICED = {"input_cost_per_token": 0.001, "output_cost_per_token": 0.002}  # fake call: 11 * 0.001 + 7 * 0.002 USD
+
+
+@contextmanager
+def running(models: dict[str, ModelConfig], recorder: Recorder, **options: Any) -> Iterator[Gateway]:
+    gateway_options = {k: options.pop(k) for k in ("socket_dir", "spent_run", "spent_by_node") if k in options}
+    config = GatewayConfig(models=models, backoff=0.01, **options)
+    with Gateway(config, recorder, **gateway_options) as gateway:
+        yield gateway
+
+
+def post(gateway: Gateway, token: str | None, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    host, port = gateway.url.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    conn.request("POST", "/v1/chat/completions", json.dumps(body), headers)
+    response = conn.getresponse()
+    status, data = response.status, json.loads(response.read())
+    conn.close()
+    return status, data
+
+
+def test_openai_client_chat_with_and_without_tool_calls() -> None:
+    recorder = Recorder()
+    with running({"agent": ModelConfig(model="scripted/gw-canned")}, recorder) as gateway:
+        client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=gateway.issue_token(7, "agent"))
+        first = client.chat.completions.create(model="agent", messages=HELLO)  # type: ignore[arg-type]
+        history = [*HELLO, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "now list files"}]
+        second = client.chat.completions.create(model="agent", messages=history, tools=TOOLS)  # type: ignore[arg-type]
+        listed = [m.id for m in client.models.list()]
+    assert first.choices[0].message.content == "hello"
+    assert first.usage is not None and (first.usage.prompt_tokens, first.usage.completion_tokens) == (2, 1)
+    calls = second.choices[0].message.tool_calls
+    assert calls is not None and calls[0].function.name == "bash"  # type: ignore[union-attr]
+    assert json.loads(calls[0].function.arguments) == {"cmd": "ls"}  # type: ignore[union-attr]
+    assert second.choices[0].finish_reason == "tool_calls"
+    assert listed == ["agent"]
+    assert [(c["node_id"], c["purpose"], c["model"], c["error"]) for c in recorder.calls] == [
+        (7, "agent", "scripted/gw-canned", None),
+        (7, "agent", "scripted/gw-canned", None),
+    ]
+    assert [(c["prompt_tokens"], c["completion_tokens"], c["cost"]) for c in recorder.calls] == [
+        (2, 1, 0.0),
+        (6, 3, 0.0),
+    ]
+
+
+def test_unix_socket_with_raw_http_client(tmp_path: Path) -> None:
+    recorder = Recorder()
+    socket_dir = tmp_path / "sock"
+    with running({"agent": ModelConfig(model="scripted/gw-echo")}, recorder, socket_dir=socket_dir) as gateway:
+        assert gateway.socket_path == socket_dir / "gateway.sock"
+        assert stat.S_ISSOCK(gateway.socket_path.stat().st_mode)
+        assert stat.S_IMODE(gateway.socket_path.stat().st_mode) == 0o666
+        assert stat.S_IMODE(socket_dir.stat().st_mode) == 0o755
+        token = gateway.issue_token(3, "selfmod")
+        conn = UnixHTTPConnection(gateway.socket_path)
+        body = {"model": "agent", "messages": [{"role": "user", "content": "over the socket"}]}
+        answers = []
+        for _ in range(2):  # the same keep-alive connection serves two requests
+            conn.request("POST", "/v1/chat/completions", json.dumps(body), {"Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            answers.append((response.status, json.loads(response.read())["choices"][0]["message"]["content"]))
+        conn.close()
+    assert answers == [(200, "echo: over the socket")] * 2
+    assert not (socket_dir / "gateway.sock").exists()
+    assert [(c["node_id"], c["purpose"]) for c in recorder.calls] == [(3, "selfmod"), (3, "selfmod")]
+
+
+def test_litellm_routes_to_a_local_openai_compatible_server(fake: FakeOpenAIServer, key: str) -> None:
+    recorder = Recorder()
+    with running({"agent": fake_model(fake, temperature=0.3)}, recorder) as gateway:
+        client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=gateway.issue_token(1, "agent"))
+        reply = client.chat.completions.create(model="agent", messages=HELLO, tools=TOOLS, seed=5)  # type: ignore[arg-type]
+    assert reply.choices[0].message.content == "hello from the fake server"
+    [seen] = fake.requests
+    assert seen.path == "/v1/chat/completions"
+    assert seen.headers["authorization"] == f"Bearer {key}"
+    assert (seen.body["model"], seen.body["messages"], seen.body["tools"]) == ("whatever", HELLO, TOOLS)
+    assert (seen.body["temperature"], seen.body["seed"]) == (0.3, 5)
+    [call] = recorder.calls
+    assert (call["model"], call["error"]) == ("openai/whatever", None)
+    assert (call["prompt_tokens"], call["completion_tokens"]) == (11, 7)
+    assert call["latency"] > 0
+    assert call["cost"] == 0.0  # litellm has no price for this model
+
+
+def test_rate_limits_are_retried_respecting_retry_after(
+    fake: FakeOpenAIServer, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="hgm.gateway")
+    limited = Reply(429, error_body("slow down", "rate_limit_error"), {"retry-after": "0.05"})
+    fake.enqueue(limited, limited)
+    recorder = Recorder()
+    with running({"agent": fake_model(fake)}, recorder, retries=3) as gateway:
+        status, body = post(gateway, gateway.issue_token(1, "agent"), {"model": "agent", "messages": HELLO})
+    assert status == 200
+    assert body["choices"][0]["message"]["content"] == "hello from the fake server"
+    assert len(fake.requests) == 3
+    assert [c["error"] for c in recorder.calls] == [None]
+    waits = [r.getMessage().rsplit(" in ", 1)[1] for r in caplog.records if "retry" in r.getMessage()]
+    assert waits == ["0.05s", "0.05s"]  # backoff would be 0.01s, then 0.02s
+
+
+def test_transient_errors_give_up_after_the_configured_retries(fake: FakeOpenAIServer, key: str) -> None:
+    fake.enqueue(*[Reply(500, error_body("upstream broke", "server_error"))] * 3)
+    recorder = Recorder()
+    with running({"agent": fake_model(fake)}, recorder, retries=2) as gateway:
+        status, body = post(gateway, gateway.issue_token(1, "agent"), {"model": "agent", "messages": HELLO})
+    assert status == 502
+    assert body["error"]["code"] == "provider_error"
+    assert "after 3 attempts" in body["error"]["message"]
+    assert "upstream broke" in body["error"]["message"]
+    assert len(fake.requests) == 3
+    assert recorder.calls[0]["error"].startswith("provider_error: ")
+
+
+def test_provider_auth_failure_fails_fast_with_a_clear_message(fake: FakeOpenAIServer, key: str) -> None:
+    fake.enqueue(Reply(401, error_body(f"Incorrect API key provided: {key}", "invalid_request_error")))
+    recorder = Recorder()
+    with running({"agent": fake_model(fake)}, recorder) as gateway:
+        client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=gateway.issue_token(1, "agent"))
+        with pytest.raises(openai.APIStatusError) as info:
+            client.chat.completions.create(model="agent", messages=HELLO)  # type: ignore[arg-type]
+    assert info.value.status_code == 502
+    message = str(info.value)
+    assert "rejected the API key for openai/whatever (alias 'agent')" in message
+    assert "HGM_TEST_KEY" in message
+    assert len(fake.requests) == 1  # neither the gateway nor the openai client retried
+    assert len(recorder.calls) == 1 and recorder.calls[0]["error"].startswith("provider_auth_failed: ")
+
+
+def test_timeouts_are_reported_as_such(fake: FakeOpenAIServer, key: str) -> None:
+    fake.enqueue(Reply(delay=30))
+    recorder = Recorder()
+    with running({"agent": fake_model(fake)}, recorder, retries=0, timeout=0.3) as gateway:
+        status, body = post(gateway, gateway.issue_token(1, "agent"), {"model": "agent", "messages": HELLO})
+    assert (status, body["error"]["code"]) == (504, "provider_timeout")
+
+
+def test_missing_key_variable_fails_fast_naming_it(fake: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HGM_UNSET_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    models = {
+        "named": ModelConfig(model="openai/whatever", api_base=fake.url, api_key_env="HGM_UNSET_KEY"),
+        "default": ModelConfig(model="openai/whatever", api_base=fake.url),
+    }
+    with running(models, Recorder()) as gateway:
+        token = gateway.issue_token(None, "diagnosis")
+        named = post(gateway, token, {"model": "named", "messages": HELLO})
+        default = post(gateway, token, {"model": "default", "messages": HELLO})
+    assert named[0] == default[0] == 502
+    assert named[1]["error"]["code"] == default[1]["error"]["code"] == "provider_key_missing"
+    assert "$HGM_UNSET_KEY" in named[1]["error"]["message"]
+    assert "set OPENAI_API_KEY in the environment that runs hgm" in default[1]["error"]["message"]
+    assert "after" not in default[1]["error"]["message"]  # not retried
+    assert fake.requests == []
+
+
+def test_unknown_alias_lists_the_served_aliases() -> None:
+    recorder = Recorder()
+    models = {"agent": ModelConfig(model="scripted/gw-echo"), "selfmod": ModelConfig(model="scripted/gw-echo")}
+    with running(models, recorder) as gateway:
+        status, body = post(gateway, gateway.issue_token(2, "agent"), {"model": "gpt-4o", "messages": HELLO})
+    assert status == 404
+    assert body["error"]["code"] == "model_not_found"
+    assert body["error"]["message"] == "unknown model 'gpt-4o'; this gateway serves: agent, selfmod"
+    assert recorder.calls[0]["model"] == "gpt-4o" and recorder.calls[0]["error"].startswith("model_not_found")
+
+
+def test_bad_missing_and_revoked_tokens_are_refused_and_not_recorded() -> None:
+    recorder = Recorder()
+    with running({"agent": ModelConfig(model="scripted/gw-echo")}, recorder) as gateway:
+        token = gateway.issue_token(1, "agent")
+        body = {"model": "agent", "messages": HELLO}
+        assert post(gateway, token, body)[0] == 200
+        bad, missing = post(gateway, "hgm-not-a-token", body), post(gateway, None, body)
+        gateway.revoke(token)
+        revoked = post(gateway, token, body)
+        with pytest.raises(GatewayError) as info:
+            gateway.complete(token, body)
+    for status, error in (bad, missing, revoked):
+        assert status == 401
+        assert error["error"]["code"] == "invalid_api_key"
+        assert error["error"]["message"].startswith("missing or unknown bearer token")
+    assert info.value.status == 401
+    assert len(recorder.calls) == 1
+
+
+def test_unknown_routes_and_bad_json_get_openai_style_errors() -> None:
+    with running({"agent": ModelConfig(model="scripted/gw-echo")}, Recorder()) as gateway:
+        host, port = gateway.url.removeprefix("http://").rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        answers = []
+        auth = {"Authorization": f"Bearer {gateway.issue_token(1, 'agent')}"}
+        for method, path, body in [
+            ("POST", "/v1/embeddings", "{}"),
+            ("GET", "/v1/nothing", None),
+            ("POST", "/v1/chat/completions", "{not json"),
+            ("POST", "/v1/chat/completions", "[1, 2]"),
+        ]:
+            conn.request(method, path, body, auth)
+            response = conn.getresponse()
+            answers.append((response.status, json.loads(response.read())["error"]["code"]))
+        conn.close()
+    assert answers == [(404, "not_found"), (404, "not_found"), (400, "invalid_json"), (400, "invalid_json")]
+
+
+def test_per_node_budget_refuses_later_calls_without_forwarding(fake: FakeOpenAIServer, key: str) -> None:
+    recorder = Recorder()
+    with running({"agent": fake_model(fake, **PRICED)}, recorder, max_cost_per_node=0.05) as gateway:
+        token, other = gateway.issue_token(1, "agent"), gateway.issue_token(2, "agent")
+        body = {"model": "agent", "messages": HELLO, "max_tokens": 7}
+        results = [post(gateway, token, body) for _ in range(3)]
+        other_node = post(gateway, other, body)
+        spent = (gateway.spent(1), gateway.spent(2), gateway.spent())
+    assert [status for status, _ in results] == [200, 200, 429]
+    refusal = results[2][1]["error"]
+    assert (refusal["code"], refusal["type"]) == ("budget_exceeded", "budget_exceeded")
+    assert "node 1 has spent $0.0500 of its $0.0500 budget (max_cost_per_node)" in refusal["message"]
+    assert other_node[0] == 200
+    assert len(fake.requests) == 3  # two for node 1, one for node 2
+    assert spent == pytest.approx((0.05, 0.025, 0.075))
+    assert [c["node_id"] for c in recorder.calls] == [1, 1, 1, 2]
+    assert [c["cost"] for c in recorder.calls] == pytest.approx([0.025, 0.025, 0.0, 0.025])
+    assert recorder.calls[2]["error"].startswith("budget_exceeded: node 1 has spent")
+
+
+def test_per_run_budget_counts_every_node_and_what_was_spent_before(fake: FakeOpenAIServer, key: str) -> None:
+    recorder = Recorder()
+    options: dict[str, Any] = {"max_cost_per_run": 0.1, "spent_run": 0.05, "spent_by_node": {1: 0.05}}
+    with running({"agent": fake_model(fake, **PRICED)}, recorder, **options) as gateway:
+        body = {"model": "agent", "messages": HELLO, "max_tokens": 7}
+        first = post(gateway, gateway.issue_token(2, "agent"), body)
+        second = post(gateway, gateway.issue_token(3, "agent"), body)
+        third = post(gateway, gateway.issue_token(4, "agent"), body)
+        in_process = pytest.raises(GatewayError)
+        with in_process as info:
+            gateway.complete(gateway.issue_token(None, "diagnosis"), body)
+        spent = (gateway.spent(), gateway.spent(1))
+    assert (first[0], second[0], third[0]) == (200, 200, 429)
+    assert "the run has spent $0.1000 of its $0.1000 budget (max_cost_per_run)" in third[1]["error"]["message"]
+    assert (info.value.status, info.value.code) == (429, "budget_exceeded")
+    assert len(fake.requests) == 2
+    assert spent == pytest.approx((0.1, 0.05))
+    assert [c["error"] is None for c in recorder.calls] == [True, True, False, False]
+
+
+def test_per_call_cost_caps_the_completion_tokens(fake: FakeOpenAIServer, key: str) -> None:
+    litellm = load_litellm()
+    prompt = litellm.token_counter(model="openai/whatever", messages=HELLO)
+    recorder = Recorder()
+    with running({"agent": fake_model(fake, **PRICED)}, recorder, max_cost_per_call=0.02) as gateway:
+        token = gateway.issue_token(1, "agent")
+        capped = post(gateway, token, {"model": "agent", "messages": HELLO, "max_tokens": 1000})
+        too_long = post(gateway, token, {"model": "agent", "messages": [{"role": "user", "content": "word " * 30}]})
+    assert capped[0] == 200
+    assert fake.requests[0].body["max_tokens"] == int((0.02 - prompt * 0.001) / 0.002)
+    assert too_long[0] == 429
+    assert "leaves no room for an answer within max_cost_per_call" in too_long[1]["error"]["message"]
+    assert len(fake.requests) == 1
+
+
+def test_max_tokens_is_capped_by_the_gateway_and_the_model(fake: FakeOpenAIServer, key: str) -> None:
+    models = {"a": fake_model(fake, max_tokens=50), "b": fake_model(fake)}
+    with running(models, Recorder(), max_tokens_per_call=100) as gateway:
+        token = gateway.issue_token(1, "agent")
+        post(gateway, token, {"model": "a", "messages": HELLO, "max_tokens": 4000})
+        post(gateway, token, {"model": "b", "messages": HELLO})
+        post(gateway, token, {"model": "b", "messages": HELLO, "max_completion_tokens": 30})
+    assert fake.requests[0].body["max_tokens"] == 50
+    assert fake.requests[1].body["max_tokens"] == 100
+    assert fake.requests[2].body["max_completion_tokens"] == 30
+
+
+def test_clients_cannot_redirect_calls_or_stream(fake: FakeOpenAIServer, key: str) -> None:
+    with running({"agent": fake_model(fake)}, Recorder()) as gateway:
+        token = gateway.issue_token(1, "agent")
+        redirect = post(gateway, token, {"model": "agent", "messages": HELLO, "api_base": "http://127.0.0.1:9/v1"})
+        stream = post(gateway, token, {"model": "agent", "messages": HELLO, "stream": True})
+        empty = post(gateway, token, {"model": "agent", "messages": []})
+    assert redirect[0] == 400 and redirect[1]["error"]["code"] == "unsupported_parameter"
+    assert "api_base" in redirect[1]["error"]["message"]
+    assert stream[0] == 400 and stream[1]["error"]["code"] == "stream_unsupported"
+    assert empty[0] == 400 and "'messages' must be a non-empty list" in empty[1]["error"]["message"]
+    assert fake.requests == []
+
+
+def test_api_keys_are_never_returned_recorded_or_logged(
+    fake: FakeOpenAIServer, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake.enqueue(
+        Reply(500, error_body(f"backend trouble with key {key}", "server_error")),
+        Reply(401, error_body(f"Incorrect API key provided: {key}", "invalid_request_error")),
+    )
+    recorder = Recorder()
+    with running({"agent": fake_model(fake)}, recorder) as gateway:
+        token = gateway.issue_token(1, "agent")
+        failed = post(gateway, token, {"model": "agent", "messages": HELLO})
+        ok = post(gateway, token, {"model": "agent", "messages": HELLO})
+        listed = gateway.list_models(token)
+    assert fake.requests[0].headers["authorization"] == f"Bearer {key}"  # the key did reach the provider
+    assert failed[0] == 502 and "Incorrect API key provided: ***" in failed[1]["error"]["message"]
+    assert ok[0] == 200
+    everything = json.dumps([failed, ok, listed, recorder.calls], default=str) + caplog.text
+    assert "Incorrect API key" in everything and "backend trouble" in caplog.text
+    assert key not in everything
+
+
+def test_many_sandboxes_at_once_and_a_slow_call_blocks_no_one(fake: FakeOpenAIServer, key: str) -> None:
+    recorder = Recorder()
+    models = {"echo": ModelConfig(model="scripted/gw-echo"), "slow": fake_model(fake)}
+    with running(models, recorder) as gateway:
+        fake.enqueue(Reply(delay=60))
+        slow: list[tuple[int, dict[str, Any]]] = []
+        slow_token = gateway.issue_token(0, "agent")
+        slow_thread = threading.Thread(
+            target=lambda: slow.append(post(gateway, slow_token, {"model": "slow", "messages": HELLO}))
+        )
+        slow_thread.start()
+        fake.wait_for_requests(1)
+        client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=gateway.issue_token(1, "agent"))
+
+        def ask(i: int) -> str | None:
+            messages = [{"role": "user", "content": f"message {i}"}]
+            return client.chat.completions.create(model="echo", messages=messages).choices[0].message.content  # type: ignore[arg-type]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            replies = list(pool.map(ask, range(16)))
+        assert slow == []  # the slow call is still waiting on its provider while the others were answered
+        fake.release()
+        slow_thread.join()
+    assert replies == [f"echo: message {i}" for i in range(16)]
+    assert slow[0][0] == 200
+    assert len(recorder.calls) == 17
+
+
+def test_in_process_calls_are_metered_like_http_ones(fake: FakeOpenAIServer, key: str) -> None:
+    recorder = Recorder()
+    with running({"diagnosis": fake_model(fake, **PRICED)}, recorder) as gateway:
+        token = gateway.issue_token(None, "diagnosis")
+        response = gateway.complete(token, {"model": "diagnosis", "messages": HELLO})
+        spent = gateway.spent()
+    assert response["choices"][0]["message"]["content"] == "hello from the fake server"
+    assert response["usage"]["prompt_tokens"] == 11
+    assert spent == pytest.approx(0.025)
+    assert [(c["node_id"], c["purpose"], c["cost"]) for c in recorder.calls] == [
+        (None, "diagnosis", pytest.approx(0.025))
+    ]
+
+
+def test_a_failing_recorder_does_not_lose_the_answer(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken:
+        def record_llm_call(self, **call: Any) -> None:
+            raise RuntimeError("database is locked")
+
+    config = GatewayConfig(models={"agent": ModelConfig(model="scripted/gw-echo")})
+    with Gateway(config, Broken()) as gateway:
+        response = gateway.complete(gateway.issue_token(1, "agent"), {"model": "agent", "messages": HELLO})
+    assert response["choices"][0]["message"]["content"] == "echo: say hello"
+    assert "could not record a model call for node 1" in caplog.text
+
+
+def test_stop_interrupts_retry_waits(fake: FakeOpenAIServer, key: str) -> None:
+    fake.enqueue(Reply(503, error_body("busy", "server_error"), {"retry-after": "600"}))
+    config = GatewayConfig(models={"agent": fake_model(fake)}, max_backoff=600)
+    gateway = Gateway(config, Recorder())
+    gateway.start()
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            gateway.complete(gateway.issue_token(1, "agent"), {"model": "agent", "messages": HELLO})
+        except GatewayError as e:
+            outcome.append(e)
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    fake.wait_for_requests(1)
+    gateway.stop()
+    worker.join()
+    assert isinstance(outcome[0], GatewayError) and outcome[0].code == "gateway_stopping"
+
+
+def test_socket_path_problems_have_clear_messages(tmp_path: Path) -> None:
+    config = GatewayConfig(models={"agent": ModelConfig(model="scripted/gw-echo")})
+    (tmp_path / "gateway.sock").write_text("not a socket")
+    with pytest.raises(ValueError, match="exists and is not a socket"):
+        Gateway(config, Recorder(), socket_dir=tmp_path).start()
+    with pytest.raises(ValueError, match="longer than 107 bytes"):
+        Gateway(config, Recorder(), socket_dir=tmp_path / ("d" * 120)).start()
+
+
+def test_config_rejects_typos_keys_and_half_prices() -> None:
+    with pytest.raises(ValidationError, match="max_cost_per_nod"):
+        GatewayConfig.model_validate({"models": {}, "max_cost_per_nod": 1})
+    with pytest.raises(ValidationError, match="extra_params may not set api_key"):
+        ModelConfig(model="openai/gpt-4o-mini", extra_params={"api_key": "sk-x"})
+    with pytest.raises(ValidationError, match="set both input_cost_per_token and output_cost_per_token"):
+        ModelConfig(model="openai/gpt-4o-mini", input_cost_per_token=0.1)
+
+
+def test_error_table_decides_retry_and_wording() -> None:
+    litellm = load_litellm()
+    cases = {
+        "RateLimitError": (True, "rate_limited"),
+        "AuthenticationError": (False, "provider_auth_failed"),
+        "NotFoundError": (False, "provider_model_not_found"),
+        "InternalServerError": (True, "provider_error"),
+        "ServiceUnavailableError": (True, "provider_unavailable"),
+        "ContextWindowExceededError": (False, "context_length_exceeded"),
+        "BadRequestError": (False, "invalid_request"),
+    }
+    for name, expected in cases.items():
+        exc = getattr(litellm, name)(message="something", llm_provider="openai", model="gpt-x")
+        assert (failure_for(exc).retry, failure_for(exc).code) == expected, name
+    unknown_model = litellm.BadRequestError(
+        message="The model `gpt-9` does not exist", llm_provider="openai", model="x"
+    )
+    assert failure_for(unknown_model).code == "provider_model_not_found"
+    no_key = litellm.InternalServerError(message="Missing credentials. Pass an `api_key`", llm_provider="o", model="x")
+    assert (failure_for(no_key).retry, failure_for(no_key).code) == (False, "provider_key_missing")
+    assert failure_for(ValueError("odd")).code == "gateway_error"
+
+
+def test_retry_after_headers_and_delays() -> None:
+    class Response:
+        def __init__(self, headers: dict[str, str]) -> None:
+            self.headers = headers
+
+    class Failed(Exception):
+        def __init__(self, headers: dict[str, str]) -> None:
+            self.response = Response(headers)
+
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
+    assert retry_after(Failed({"Retry-After": "7"})) == 7.0
+    assert retry_after(Failed({"retry-after-ms": "250"})) == 0.25
+    assert 100 < (retry_after(Failed({"retry-after": later})) or 0) <= 120
+    assert retry_after(Failed({"retry-after": "soon"})) is None
+    assert retry_after(Failed({})) is None
+    assert [retry_delay(n, 1.0, 10.0, None) for n in range(5)] == [1.0, 2.0, 4.0, 8.0, 10.0]
+    assert retry_delay(0, 1.0, 10.0, 3.0) == 3.0
+    assert retry_delay(0, 1.0, 10.0, 3600.0) == 10.0
+
+
+def test_check_model_says_what_to_fix(fake: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("HGM_UNSET_KEY", raising=False)
+    monkeypatch.setenv("HGM_TEST_KEY", SECRET)
+    assert "write it as provider/model" in (check_model(ModelConfig(model="nosuchprovider/x")) or "")
+    assert check_model(ModelConfig(model="scripted/gw-echo")) is None
+    assert "no script is registered as 'nothing'" in (check_model(ModelConfig(model="scripted/nothing")) or "")
+    unset = check_model(ModelConfig(model="openai/gpt-4o-mini", api_key_env="HGM_UNSET_KEY")) or ""
+    assert "$HGM_UNSET_KEY (api_key_env) is not set" in unset
+    local = check_model(ModelConfig(model="openai/whatever", api_base=fake.url)) or ""
+    assert "set OPENAI_API_KEY" in local and "local server" in local
+    assert check_model(fake_model(fake), probe=True) is None
+    fake.enqueue(Reply(401, error_body("Incorrect API key provided", "invalid_request_error")))
+    rejected = check_model(fake_model(fake), probe=True) or ""
+    assert "rejected the API key" in rejected and "HGM_TEST_KEY" in rejected
+    assert fake.requests[0].body["max_tokens"] == 1
