@@ -1,0 +1,303 @@
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hgm.policy import (
+    POLICIES,
+    Decision,
+    SearchParams,
+    best_belief,
+    beta_cdf,
+    beta_lower_quantiles,
+    dgm_weights,
+    make_policy,
+    tau,
+)
+from hgm.tree import Tree
+
+TASKS = [f"t{i:02d}" for i in range(60)]
+NO_START = SearchParams(initial_evals=0, initial_expansions=0)
+
+
+def rng(k: int = 0) -> np.random.Generator:
+    return np.random.default_rng([7, 0, k])
+
+
+def record(tree: Tree, node: int, successes: int, failures: int) -> None:
+    """Give `node` that many new results on its first free tasks."""
+    left = tree.tasks_left(node)
+    for i in range(successes + failures):
+        tree.finish_eval(node, left[i], i < successes)
+
+
+def star(n_children: int, root: tuple[int, int] = (0, 0)) -> Tree:
+    tree = Tree(TASKS)
+    tree.add_node(0, None)
+    record(tree, 0, *root)
+    for i in range(1, n_children + 1):
+        tree.add_node(i, 0)
+    return tree
+
+
+def test_tau_is_budget_over_what_is_left() -> None:
+    assert tau(100, 0, True) == 1.0
+    assert tau(100, 50, True) == 2.0
+    assert tau(100, 75, True) == 4.0
+    assert tau(100, 99, True) == 100.0
+    assert tau(100, 99, False) == 1.0
+    with pytest.raises(ValueError, match="used evaluations"):
+        tau(100, 100, True)
+    with pytest.raises(ValueError, match="budget must be positive"):
+        tau(0, 0, True)
+
+
+@pytest.mark.parametrize(
+    ("n_evals", "n_children", "expected"),
+    [
+        (10, 3, "expand"),  # 10**0.6 = 3.98 >= 3
+        (10, 4, "evaluate"),  # 3.98 < 4
+        (32, 8, "expand"),  # 32**0.6 = 8 exactly
+        (32, 9, "evaluate"),
+        (100, 15, "expand"),  # 100**0.6 = 15.85
+        (100, 16, "evaluate"),
+    ],
+)
+def test_expand_when_evaluations_to_the_alpha_reach_the_tree_size(n_evals: int, n_children: int, expected: str) -> None:
+    tree = star(n_children, root=(n_evals // 2, 0))
+    for i in range(n_evals - n_evals // 2):
+        tree.finish_eval(1 + i % n_children, TASKS[i], False)
+    assert tree.n_evals == n_evals
+    d = make_policy("hgm", SearchParams()).decide(tree, 1000, rng())
+    assert d is not None and d.kind == expected
+
+
+def test_expansions_in_flight_and_failed_nodes_count_in_the_tree_size() -> None:
+    tree = star(2, root=(10, 0))  # N = 10: 3.98 >= |T| = 2
+    policy = make_policy("hgm", SearchParams())
+    assert policy.decide(tree, 1000, rng()) == Decision("expand", 0)
+    tree.add_node(3, 0)
+    tree.mark_failed(3)
+    tree.start_expand(1)  # |T| = 3 failed-included + 1 in flight = 4
+    d = policy.decide(tree, 1000, rng())
+    assert d is not None and d.kind == "evaluate"
+
+
+def test_start_up_evaluates_the_root_then_expands_it() -> None:
+    tree = Tree(TASKS)
+    tree.add_node(0, None)
+    policy = make_policy("hgm", SearchParams(initial_evals=3, initial_expansions=2))
+    kinds = []
+    for k in range(5):
+        d = policy.decide(tree, 100, rng(k))
+        assert d is not None and d.node == 0
+        kinds.append(d.kind)
+        if d.kind == "evaluate":
+            assert d.task is not None
+            tree.start_eval(0, d.task)  # in flight is enough to move on
+        else:
+            tree.start_expand(0)
+    assert kinds == ["evaluate"] * 3 + ["expand"] * 2
+    assert tree.n_evals == 0
+    d = policy.decide(tree, 100, rng(5))
+    assert d is not None and d.kind == "evaluate" and d.node == 0
+
+
+def test_without_a_success_the_policy_evaluates_instead_of_expanding() -> None:
+    tree = star(0, root=(0, 5))
+    d = make_policy("hgm", NO_START).decide(tree, 100, rng())
+    assert d is not None and d.kind == "evaluate" and d.node == 0
+
+
+def test_expansion_candidates_are_non_failed_nodes_with_a_success() -> None:
+    tree = star(4, root=(0, 3))
+    record(tree, 1, 0, 2)  # evaluated, no success
+    record(tree, 3, 1, 9)  # the only candidate
+    tree.add_node(5, 3)
+    tree.mark_failed(5)
+    assert tree.n_evals**0.6 >= 5  # N = 15: the rule says expand
+    for name in ("hgm", "greedy", "random"):
+        policy = make_policy(name, NO_START)
+        assert {policy.decide(tree, 1000, rng(k)) for k in range(50)} == {Decision("expand", 3)}, name
+
+
+def test_when_no_node_has_tasks_left_the_policy_expands() -> None:
+    tree = Tree(["a", "b"])
+    tree.add_node(0, None)
+    tree.finish_eval(0, "a", True)
+    tree.finish_eval(0, "b", False)
+    for node in (1, 2):
+        tree.add_node(node, 0)
+        tree.start_eval(node, "a")
+        tree.start_eval(node, "b")
+    tree.add_node(3, 0)
+    tree.mark_failed(3)
+    # N = 2 gives 1.5 < |T| = 3, so the rule says evaluate, but nothing is left to evaluate.
+    assert make_policy("hgm", NO_START).decide(tree, 100, rng()) == Decision("expand", 0)
+
+
+def test_nothing_is_scheduled_once_the_budget_is_used_or_reserved() -> None:
+    tree = star(2, root=(3, 2))
+    tree.start_eval(1, TASKS[0])
+    for name in POLICIES:
+        policy = make_policy(name, SearchParams())
+        assert policy.decide(tree, 6, rng()) is None
+        assert policy.decide(tree, 7, rng()) is not None
+
+
+def test_thompson_evaluation_prefers_the_node_that_succeeds() -> None:
+    tree = star(2, root=(5, 5))
+    record(tree, 1, 9, 1)
+    record(tree, 2, 1, 9)
+    policy = make_policy("hgm", SearchParams(alpha=0.1, initial_evals=0, initial_expansions=0))  # 30**0.1 < 2
+    counts: Counter[object] = Counter()
+    for k in range(300):
+        d = policy.decide(tree, 10_000, rng(k))
+        assert d is not None and d.kind == "evaluate"
+        assert d.task in tree.tasks_left(d.node)
+        counts[d.node] += 1
+    assert counts[1] > 250
+    assert counts[2] < 5
+
+
+def test_the_evaluated_task_is_drawn_uniformly_from_the_tasks_left() -> None:
+    tree = Tree(["a", "b", "c", "d"])
+    tree.add_node(0, None)
+    tree.finish_eval(0, "b", True)
+    policy = make_policy("hgm", SearchParams(initial_evals=4))
+    counts: Counter[object] = Counter()
+    for k in range(900):
+        d = policy.decide(tree, 100, rng(k))
+        assert d is not None
+        counts[d.task] += 1
+    assert set(counts) == {"a", "c", "d"}
+    assert all(250 < c < 350 for c in counts.values())
+
+
+def clade_vs_own_tree() -> Tree:
+    """Node 1 scores 5/5 itself but its children fail; node 2 scores 1/5 but its children succeed."""
+    tree = star(2, root=(2, 3))
+    record(tree, 1, 5, 0)
+    record(tree, 2, 1, 4)
+    for child, parent, result in [(3, 1, (0, 10)), (4, 1, (1, 14)), (5, 2, (9, 1)), (6, 2, (30, 5))]:
+        tree.add_node(child, parent)
+        record(tree, child, *result)
+    return tree
+
+
+def test_hgm_expands_by_clade_while_greedy_expands_by_own_mean() -> None:
+    tree = clade_vs_own_tree()
+    assert tree.cmp(1) == 6 / 30
+    assert tree.cmp(2) == 40 / 50
+    hgm = Counter(make_policy("hgm", NO_START).decide(tree, 10_000, rng(k)).node for k in range(200))  # type: ignore[union-attr]
+    greedy = {make_policy("greedy", NO_START).decide(tree, 10_000, rng(k)).node for k in range(50)}  # type: ignore[union-attr]
+    assert greedy == {1}
+    assert hgm[2] + hgm[5] + hgm[6] > 190
+    assert hgm[1] == 0
+
+
+def test_random_expands_a_uniformly_drawn_candidate() -> None:
+    tree = clade_vs_own_tree()
+    counts = Counter(make_policy("random", NO_START).decide(tree, 10_000, rng(k)).node for k in range(1400))  # type: ignore[union-attr]
+    assert set(counts) == {0, 1, 2, 4, 5, 6}  # node 3 never succeeded
+    assert all(180 < c < 290 for c in counts.values())
+
+
+def test_greedy_breaks_ties_at_random() -> None:
+    tree = star(3, root=(1, 1))
+    record(tree, 1, 2, 0)
+    record(tree, 2, 1, 0)
+    record(tree, 3, 3, 1)
+    assert {make_policy("greedy", NO_START).decide(tree, 10_000, rng(k)).node for k in range(40)} == {1, 2}  # type: ignore[union-attr]
+
+
+def test_dgm_weights_match_hand_computed_values() -> None:
+    tree = star(2, root=(1, 1))  # mean 0.5, two children
+    record(tree, 1, 4, 0)  # mean 1.0, no children
+    record(tree, 2, 1, 3)  # mean 0.25, no children
+    tree.start_expand(2)  # counts as a child
+    w = dgm_weights(tree, np.array([0, 1, 2]))
+    raw = np.array([0.5 / 3, 1 / (1 + math.exp(-5)), 1 / (1 + math.exp(2.5)) / 2])
+    assert np.allclose(w, raw / raw.sum())
+    policy = make_policy("dgm", SearchParams(dgm_batch=1))
+    counts = Counter(policy.decide(tree, 10_000, rng(k)).node for k in range(4000))  # type: ignore[union-attr]
+    assert counts[1] / 4000 == pytest.approx(w[1], abs=0.03)
+    assert counts[0] / 4000 == pytest.approx(w[0], abs=0.03)
+
+
+def test_dgm_scores_each_new_child_on_the_fixed_batch_before_expanding() -> None:
+    tree = Tree(TASKS)
+    tree.add_node(0, None)
+    policy = make_policy("dgm", SearchParams(dgm_batch=3))
+    seen = []
+    for _ in range(3):
+        d = policy.decide(tree, 100, rng())
+        assert d is not None and d.kind == "evaluate"
+        seen.append((d.node, d.task))
+        assert d.task is not None
+        tree.start_eval(d.node, d.task)
+    assert seen == [(0, "t00"), (0, "t01"), (0, "t02")]
+    assert policy.decide(tree, 100, rng()) is None  # nothing scored yet: wait
+    tree.finish_eval(0, "t00", True)
+    assert policy.decide(tree, 100, rng()) == Decision("expand", 0)
+    tree.add_node(1, 0)
+    assert policy.decide(tree, 100, rng()) == Decision("evaluate", 1, "t00")
+
+
+def test_make_policy_names_the_valid_policies() -> None:
+    assert [make_policy(n, SearchParams()).name for n in POLICIES] == list(POLICIES)
+    with pytest.raises(ValueError, match="unknown policy 'best'; valid policies: hgm, dgm, greedy, random"):
+        make_policy("best", SearchParams())
+
+
+def test_search_params_reject_nonsense() -> None:
+    with pytest.raises(ValueError, match="alpha"):
+        SearchParams(alpha=0)
+    with pytest.raises(ValueError, match="epsilon"):
+        SearchParams(epsilon=1.0)
+    with pytest.raises(ValueError, match="dgm_batch"):
+        SearchParams(dgm_batch=0)
+
+
+def test_beta_quantiles_match_closed_forms() -> None:
+    q = beta_lower_quantiles(np.array([2, 0, 1]), np.array([0, 3, 1]), 0.01)
+    # Beta(3, 1): x**3 = eps.  Beta(1, 4): 1 - (1 - x)**4 = eps.  Beta(2, 2): 3x^2 - 2x^3 = eps at x = 0.05890.
+    assert q[0] == pytest.approx(0.01 ** (1 / 3), abs=1e-12)
+    assert q[1] == pytest.approx(1 - 0.99**0.25, abs=1e-12)
+    assert q[2] == pytest.approx(0.05890, abs=1e-5)
+    assert beta_lower_quantiles(np.array([0]), np.array([0]), 0.2)[0] == pytest.approx(0.2, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(s=st.integers(0, 60), f=st.integers(0, 60), x=st.floats(0.001, 0.999))
+def test_beta_cdf_is_the_binomial_tail(s: int, f: int, x: float) -> None:
+    n = s + f + 1
+    exact = sum(math.comb(n, k) * x**k * (1 - x) ** (n - k) for k in range(s + 1, n + 1))
+    assert float(beta_cdf(np.array(x), np.array(s), np.array(f))) == pytest.approx(exact, abs=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(s=st.integers(0, 150), f=st.integers(0, 150), eps=st.sampled_from([0.001, 0.01, 0.05, 0.5]))
+def test_the_quantile_inverts_the_cdf(s: int, f: int, eps: float) -> None:
+    q = beta_lower_quantiles(np.array([s]), np.array([f]), eps)
+    assert float(beta_cdf(q, np.array([s]), np.array([f]))[0]) == pytest.approx(eps, abs=1e-9)
+
+
+def test_best_belief_prefers_a_well_measured_node_over_a_lucky_one() -> None:
+    tree = star(3)
+    assert best_belief(tree, 0.01) is None
+    record(tree, 1, 2, 0)
+    record(tree, 2, 30, 10)
+    record(tree, 3, 1, 1)
+    assert best_belief(tree, 0.01) == 2
+    assert best_belief(tree, 0.6) == 1  # with a loose quantile the 2/2 node's optimism wins
+
+
+def test_best_belief_breaks_ties_by_the_first_id() -> None:
+    tree = star(3)
+    record(tree, 3, 3, 1)
+    record(tree, 2, 3, 1)
+    assert best_belief(tree, 0.01) == 2
