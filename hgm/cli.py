@@ -299,13 +299,70 @@ def demo(
         make_world(config, None)
         out = out or demo_module.default_out()
         archive = Archive.create(out, config.model_dump(mode="json"))
-    console.print(f"demo run in {out} (sandbox: {backend}; the model is scripted, see hgm/models/demo.py)",
-                  highlight=False)
+    console.print(
+        f"demo run in {out} (sandbox: {backend}; the model is scripted, see hgm/models/demo.py)", highlight=False
+    )
     try:
         _execute(archive, config, quiet=False)
         demo_module.explain(archive, console)
     finally:
         archive.close()
+
+
+@app.command()
+def bench(
+    agent: Annotated[str, typer.Argument(help="seed | an agent directory (e.g. from best --export) | RUN_DIR:NODE")],
+    benchmark: Annotated[str, typer.Option(help="builtin | swebench | polyglot | custom")] = "builtin",
+    path: Annotated[str | None, typer.Option(help="Benchmark location: directory, file or dataset name.")] = None,
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated task ids (default: all).")] = None,
+    subset: Annotated[Path | None, typer.Option(help="File listing task ids, one per line.")] = None,
+    workers: Annotated[int, typer.Option(help="Tasks run at once.")] = 2,
+    model: Annotated[str | None, typer.Option(help="litellm model name.")] = None,
+    api_base: Annotated[str | None, typer.Option(help="URL of a local or self-hosted model server.")] = None,
+    sandbox: Annotated[str | None, typer.Option(help="auto | docker | bwrap | local")] = None,
+    out: Annotated[Path | None, typer.Option(help="Result directory (default runs/bench-<time>).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Any config key.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable results on stdout.")] = False,
+) -> None:
+    """Evaluate one agent on a benchmark outside a run: per-task results and a summary."""
+    from hgm import benchrun
+
+    with user_errors():
+        seed_dir, cleanup = benchrun.resolve_agent(agent)
+        pairs = {
+            "world": "coding",
+            "policy": "bench",
+            "workers": workers,
+            "budget.max_evals": 1_000_000,
+            "coding.benchmark": benchmark,
+            "coding.benchmark_path": path,
+            "coding.subset": subset,
+            "coding.model": model,
+            "coding.api_base": api_base,
+            "coding.sandbox.backend": sandbox,
+            "coding.seed_path": seed_dir,
+        }
+        extra = [f"coding.tasks=[{tasks}]"] if tasks else []
+        config = load_config(None, _overrides(pairs, extra + list(set_ or [])))
+        unavailable = benchrun.unavailable_tasks(config)
+        make_world(config, None)
+        out = out or Path("runs") / f"bench-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+        archive = Archive.create(out, config.model_dump(mode="json"))
+    try:
+        _execute(archive, config, quiet=as_json)
+        results = benchrun.results(archive, agent, benchmark, unavailable)
+    finally:
+        archive.close()
+        cleanup()
+    if as_json:
+        print(json.dumps(results, indent=2))
+    else:
+        console.print(benchrun.table(results))
+        console.print(
+            f"solved {results['solved']}/{results['evaluated']} ({results['rate']:.0%}); "
+            f"{len(unavailable)} unavailable; details in {out}",
+            highlight=False,
+        )
 
 
 @app.command()

@@ -70,6 +70,8 @@ class CodingConfig(Strict):
     benchmark: str = Field("builtin", description="Benchmark the agents are scored on.")
     benchmark_path: str | None = Field(None, description="Where the benchmark's tasks live (default: built in).")
     tasks: list[str] | None = Field(None, description="Only these task ids (default: every task).")
+    subset: str | None = Field(None, description="File listing the task ids to use, one per line.")
+    seed_path: str | None = Field(None, description="Agent source to start from (default: agent_seed/).")
     model: str = Field("scripted/demo", description="litellm model name used for every role not set below.")
     api_base: str | None = Field(None, description="Endpoint of a local or self-hosted model server.")
     agent_model: str | None = Field(None, description="Model the agent solves tasks with.")
@@ -85,7 +87,9 @@ class CodingConfig(Strict):
 
 class RunConfig(Strict):
     world: Literal["sim", "coding"] = Field("sim", description="What expanding and evaluating mean.")
-    policy: Literal["hgm", "dgm", "greedy", "random"] = Field("hgm", description="Search policy.")
+    policy: Literal["hgm", "dgm", "greedy", "random", "bench"] = Field(
+        "hgm", description="Search policy; bench evaluates the root on every task and never expands."
+    )
     workers: int = Field(1, ge=1, le=256, description="Expansions and evaluations run at once.")
     seed: int = Field(0, ge=0, description="Seed of every random choice.")
     shutdown_grace: float = Field(30.0, ge=0, description="Seconds in-flight work may finish after Ctrl-C.")

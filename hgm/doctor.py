@@ -38,9 +38,14 @@ def _docker(config: RunConfig) -> list[Check]:
         present = image_exists(client, config.coding.sandbox.image)
     finally:
         client.close()
-    image = Check("sandbox image", present,
-                  config.coding.sandbox.image if present else
-                  f"{config.coding.sandbox.image} is missing; build it with `hgm sandbox build`", needed=wanted)
+    image = Check(
+        "sandbox image",
+        present,
+        config.coding.sandbox.image
+        if present
+        else f"{config.coding.sandbox.image} is missing; build it with `hgm sandbox build`",
+        needed=wanted,
+    )
     return [Check("docker engine", True, "answers"), image]
 
 

@@ -201,10 +201,24 @@ POLICIES = ("hgm", "dgm", "greedy", "random")
 _PARENT_RULES: dict[str, ParentRule] = {"hgm": _hgm_parent, "greedy": _greedy_parent, "random": _random_parent}
 
 
+class BenchPolicy:
+    """No search: evaluate the root on every task in order, never expand (used by `hgm bench`)."""
+
+    name = "bench"
+
+    def decide(self, tree: Tree, budget: int, rng: np.random.Generator) -> Decision | None:
+        left = tree.tasks_left(0)
+        if not left or tree.n_evals + tree.n_evals_in_flight >= budget:
+            return None
+        return Decision("evaluate", 0, left[0])
+
+
 def make_policy(name: str, params: SearchParams) -> Policy:
-    """The policy called `name` (one of POLICIES)."""
+    """The policy called `name` (one of POLICIES, or "bench")."""
     if name == "dgm":
         return DGMPolicy(params)
+    if name == "bench":
+        return BenchPolicy()
     if name in _PARENT_RULES:
         return AlphaPolicy(name, params, _PARENT_RULES[name])
     raise ValueError(f"unknown policy {name!r}; valid policies: {', '.join(POLICIES)}")

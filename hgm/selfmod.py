@@ -100,7 +100,9 @@ def source_listing(root: Path) -> str:
 def diff_dirs(old: Path, new: Path) -> str:
     proc = subprocess.run(
         ["git", "diff", "--no-index", "--no-color", "--", str(old), str(new)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return proc.stdout.replace(str(old), "").replace(str(new), "")
 
@@ -108,8 +110,7 @@ def diff_dirs(old: Path, new: Path) -> str:
 class SelfModification:
     """Turns a parent node into a child source directory, or into a recorded reason why not."""
 
-    def __init__(self, world: CodingWorld, parent: NodeRef, child_id: int, dest: Path,
-                 cancel: threading.Event) -> None:
+    def __init__(self, world: CodingWorld, parent: NodeRef, child_id: int, dest: Path, cancel: threading.Event) -> None:
         self.world = world
         self.parent = parent
         self.child_id = child_id
@@ -168,15 +169,21 @@ class SelfModification:
         trajectory = _read(evidence / "trajectory.json") or "(the agent was not run on this task yet)"
         tests = _read(evidence / "test_output.txt") or "(no test output recorded)"
         prompt = DIAGNOSIS_PROMPT.format(
-            source=source_listing(self.parent.source), task=task,
-            statement=_clip(self.world.benchmark.info(task).statement), trajectory=_clip(trajectory),
+            source=source_listing(self.parent.source),
+            task=task,
+            statement=_clip(self.world.benchmark.info(task).statement),
+            trajectory=_clip(trajectory),
             tests=_clip(tests),
         )
         token = self.world.gateway.issue_token(self.child_id, "diagnosis")
         try:
-            response = self.world.gateway.complete(token, {
-                "model": "diagnosis", "messages": [{"role": "user", "content": prompt}],
-            })
+            response = self.world.gateway.complete(
+                token,
+                {
+                    "model": "diagnosis",
+                    "messages": [{"role": "user", "content": prompt}],
+                },
+            )
         finally:
             self.world.gateway.revoke(token)
         content = response["choices"][0]["message"].get("content") or ""
@@ -193,8 +200,10 @@ class SelfModification:
 
             copy_agent(self.parent.source, workspace)
             statement = SELFMOD_TASK.format(
-                failure=diagnosis.get("failure", ""), root_cause=diagnosis.get("root_cause", ""),
-                proposal=diagnosis["proposal"], tests=TEST_COMMAND,
+                failure=diagnosis.get("failure", ""),
+                root_cause=diagnosis.get("root_cause", ""),
+                proposal=diagnosis["proposal"],
+                tests=TEST_COMMAND,
             )
             sandbox = world.open(self.parent.source, workspace, self._token, "selfmod", f"selfmod-{self.child_id}")
             try:
@@ -221,8 +230,12 @@ class SelfModification:
         workspace = private_dir(f"hgm-check-{self.child_id}-")
         try:
             shutil.copytree(self.dest, workspace, dirs_exist_ok=True)
-            sandbox = open_sandbox(self.world.sandbox_config, workspace, env={"PYTHONDONTWRITEBYTECODE": "1"},
-                                   label=f"check-{self.child_id}")
+            sandbox = open_sandbox(
+                self.world.sandbox_config,
+                workspace,
+                env={"PYTHONDONTWRITEBYTECODE": "1"},
+                label=f"check-{self.child_id}",
+            )
             try:
                 result = sandbox.exec(TEST_COMMAND, timeout=self.world.coding.test_timeout)
             finally:

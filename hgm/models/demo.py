@@ -14,7 +14,6 @@ import functools
 import hashlib
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from hgm.models.scripted import Message, assistant_turn, register_script, tool_call
@@ -108,10 +107,16 @@ def self_modify(task: str, messages: list[Message]) -> Message:
         if raise_steps:
             seen = re.search(r"MAX_STEPS = (\d+)", _last_tool_output(messages))
             old = f"MAX_STEPS = {seen.group(1) if seen else raise_steps.group(1)}"
-            return _call("editor", command="str_replace", path="agent_seed/settings.py", old_str=old,
-                         new_str=f"MAX_STEPS = {raise_steps.group(2)}")
-        return _call("editor", command="str_replace", path="agent_seed/settings.py", old_str=PROMPT_OLD,
-                     new_str=PROMPT_NEW)
+            return _call(
+                "editor",
+                command="str_replace",
+                path="agent_seed/settings.py",
+                old_str=old,
+                new_str=f"MAX_STEPS = {raise_steps.group(2)}",
+            )
+        return _call(
+            "editor", command="str_replace", path="agent_seed/settings.py", old_str=PROMPT_OLD, new_str=PROMPT_NEW
+        )
     if turn == 2:
         return _call("bash", command=TEST_COMMAND)
     return _submit("made the proposed change; the agent's tests were run")

@@ -8,6 +8,8 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
 from hgm.archive import Archive
 from hgm.bench import Benchmark
 from hgm.config import CodingConfig, RunConfig
@@ -22,11 +24,17 @@ SEED_DIR = Path(__file__).resolve().parents[2] / "agent_seed"
 ROLES = ("agent", "selfmod", "diagnosis")
 
 
-def seed_source() -> Path:
-    """The seed agent's package directory in this checkout."""
-    if not (SEED_DIR / "__main__.py").is_file():
-        raise ValueError(f"the seed agent was not found at {SEED_DIR}; run hgm from a checkout of the project")
-    return SEED_DIR
+def seed_source(coding: CodingConfig) -> Path:
+    """The root agent's package directory: `coding.seed_path` (a dir holding agent_seed/, or the package itself)."""
+    if coding.seed_path is None:
+        if not (SEED_DIR / "__main__.py").is_file():
+            raise ValueError(f"the seed agent was not found at {SEED_DIR}; run hgm from a checkout of the project")
+        return SEED_DIR
+    path = Path(coding.seed_path)
+    for candidate in (path / "agent_seed", path):
+        if (candidate / "__main__.py").is_file():
+            return candidate
+    raise ValueError(f"{path} holds no agent: expected {path}/agent_seed/__main__.py (e.g. from `hgm best --export`)")
 
 
 def copy_agent(src: Path, dest: Path) -> None:
@@ -36,8 +44,9 @@ def copy_agent(src: Path, dest: Path) -> None:
 def gateway_config(coding: CodingConfig) -> GatewayConfig:
     chosen = {"agent": coding.agent_model, "selfmod": coding.selfmod_model, "diagnosis": coding.diagnosis_model}
     models = {role: ModelConfig(model=chosen[role] or coding.model, api_base=coding.api_base) for role in ROLES}
-    return GatewayConfig(models=models, max_cost_per_call=coding.max_cost_per_call,
-                         max_cost_per_node=coding.max_cost_per_node)
+    return GatewayConfig(
+        models=models, max_cost_per_call=coding.max_cost_per_call, max_cost_per_node=coding.max_cost_per_node
+    )
 
 
 def make_benchmark(coding: CodingConfig) -> Benchmark:
@@ -59,7 +68,7 @@ def install_scripted_models(coding: CodingConfig) -> None:
 
 def preflight(config: RunConfig) -> None:
     """Refuse settings the coding world cannot use, before a run directory is written."""
-    seed_source()
+    seed_source(config.coding)
     benchmark = make_benchmark(config.coding)
     _check_tasks(config.coding, benchmark.tasks())
     resolve_backend(config.coding.sandbox.backend)
@@ -67,12 +76,19 @@ def preflight(config: RunConfig) -> None:
 
 
 def _check_tasks(coding: CodingConfig, available: list[str]) -> list[str]:
-    if not coding.tasks:
+    wanted = list(coding.tasks or [])
+    if coding.subset:
+        try:
+            lines = Path(coding.subset).read_text().splitlines()
+        except OSError as exc:
+            raise ValueError(f"cannot read the subset file {coding.subset}: {exc.strerror}") from None
+        wanted += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not wanted:
         return available
-    unknown = sorted(set(coding.tasks) - set(available))
+    unknown = sorted(set(wanted) - set(available))
     if unknown:
-        raise ValueError(f"unknown task ids in coding.tasks: {', '.join(unknown)}; `hgm bench --list` shows them")
-    return list(coding.tasks)
+        raise ValueError(f"unknown task ids: {', '.join(unknown[:10])}; the benchmark has {len(available)} tasks")
+    return list(dict.fromkeys(wanted))
 
 
 def private_dir(prefix: str) -> Path:
@@ -90,10 +106,28 @@ class CostMeter:
         self._costs: dict[tuple[int | None, str], float] = defaultdict(float)
         self._lock = threading.Lock()
 
-    def record_llm_call(self, *, node_id: int | None, purpose: str, model: str, prompt_tokens: int,
-                        completion_tokens: int, cost: float, latency: float, error: str | None) -> None:
-        self.archive.record_llm_call(node_id=node_id, purpose=purpose, model=model, prompt_tokens=prompt_tokens,
-                                     completion_tokens=completion_tokens, cost=cost, latency=latency, error=error)
+    def record_llm_call(
+        self,
+        *,
+        node_id: int | None,
+        purpose: str,
+        model: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost: float,
+        latency: float,
+        error: str | None,
+    ) -> None:
+        self.archive.record_llm_call(
+            node_id=node_id,
+            purpose=purpose,
+            model=model,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost=cost,
+            latency=latency,
+            error=error,
+        )
         with self._lock:
             self._costs[(node_id, purpose)] += cost
 
@@ -135,9 +169,18 @@ class CodingWorld:
         self.coding = config.coding
         self.archive = archive
         self.benchmark = make_benchmark(self.coding)
-        self._tasks = _check_tasks(self.coding, self.benchmark.tasks())
-        self.sandbox_config = self.coding.sandbox.model_copy(update={"backend": resolve_backend(
-            self.coding.sandbox.backend)})
+        tasks = _check_tasks(self.coding, self.benchmark.tasks())
+        available = getattr(self.benchmark, "available", None)
+        self.unavailable = {t: str(why) for t in tasks if callable(available) and (why := available(t))}
+        self._tasks = [t for t in tasks if t not in self.unavailable]
+        if not self._tasks:
+            raise ValueError(
+                f"none of the {len(tasks)} selected tasks can run here: "
+                f"{next(iter(self.unavailable.values()), 'no tasks')}"
+            )
+        self.sandbox_config = self.coding.sandbox.model_copy(
+            update={"backend": resolve_backend(self.coding.sandbox.backend)}
+        )
         install_scripted_models(self.coding)
         self.meter = CostMeter(archive)
         # A short private path: unix socket paths are limited to about 100 bytes.
@@ -148,8 +191,13 @@ class CodingWorld:
         for call in calls:
             if call["node"] is not None:
                 by_node[call["node"]] += call["cost"] or 0.0
-        self.gateway = Gateway(gateway_config(self.coding), self.meter, socket_dir=self.socket_dir,
-                               spent_run=sum(c["cost"] or 0.0 for c in calls), spent_by_node=dict(by_node))
+        self.gateway = Gateway(
+            gateway_config(self.coding),
+            self.meter,
+            socket_dir=self.socket_dir,
+            spent_run=sum(c["cost"] or 0.0 for c in calls),
+            spent_by_node=dict(by_node),
+        )
         if config.budget.max_cost is not None:
             self.gateway.config.max_cost_per_run = config.budget.max_cost
         self.gateway.start()
@@ -158,7 +206,7 @@ class CodingWorld:
         return list(self._tasks)
 
     def write_seed(self, dest: Path) -> float | None:
-        copy_agent(seed_source(), dest / "agent_seed")
+        copy_agent(seed_source(self.coding), dest / "agent_seed")
         return None
 
     def close(self) -> None:
@@ -168,18 +216,25 @@ class CodingWorld:
     # -- running an agent --------------------------------------------------------------------------------------
 
     def agent_env(self, token: str, alias: str) -> dict[str, str]:
-        return {"HGM_GATEWAY": f"unix://{GATEWAY_MOUNT}/{self.gateway_socket_name}", "HGM_TOKEN": token,
-                "HGM_MODEL": alias, "PYTHONPATH": AGENT_MOUNT, "PYTHONDONTWRITEBYTECODE": "1"}
+        return {
+            "HGM_GATEWAY": f"unix://{GATEWAY_MOUNT}/{self.gateway_socket_name}",
+            "HGM_TOKEN": token,
+            "HGM_MODEL": alias,
+            "PYTHONPATH": AGENT_MOUNT,
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
 
     @property
     def gateway_socket_name(self) -> str:
         assert self.gateway.socket_path is not None
         return self.gateway.socket_path.name
 
-    def open(self, agent_source: Path, workspace: Path, token: str, alias: str, label: str) -> Sandbox:
+    def open(
+        self, agent_source: Path, workspace: Path, token: str, alias: str, label: str, image: str | None = None
+    ) -> Sandbox:
         mounts = {str(agent_source): AGENT_MOUNT, str(self.socket_dir): GATEWAY_MOUNT}
-        return open_sandbox(self.sandbox_config, workspace, mounts=mounts, env=self.agent_env(token, alias),
-                            label=label)
+        config = self.sandbox_config if image is None else self.sandbox_config.model_copy(update={"image": image})
+        return open_sandbox(config, workspace, mounts=mounts, env=self.agent_env(token, alias), label=label)
 
     def run_agent(self, sandbox: Sandbox, statement: str, timeout: float, cancel: threading.Event) -> AgentRun:
         """Run the mounted agent on `statement` in the sandbox's workspace; never raises for agent failures."""
@@ -193,7 +248,8 @@ class CodingWorld:
                 sandbox,
                 f"python3 -m agent_seed --task {io}/task.md --workdir {sandbox.workdir} "
                 f"--trajectory {io}/trajectory.json",
-                timeout, cancel,
+                timeout,
+                cancel,
             )
             trajectory = ""
             if not cancel.is_set():
@@ -212,24 +268,42 @@ class CodingWorld:
         token = self.gateway.issue_token(node.id, purpose)
         workspace = private_dir(f"hgm-ws-{node.id}-")
         artefacts: dict[str, str] = {}
+        attempts = max(1, int(getattr(self.benchmark, "attempts", 1)))
         try:
             self.benchmark.prepare(task, workspace)
-            info = self.benchmark.info(task)
-            sandbox = self.open(node.source, workspace, token, "agent", f"node-{node.id}")
+            statement = self.benchmark.info(task).statement
+            sandbox = self.open(node.source, workspace, token, "agent", f"node-{node.id}", image=self._image(task))
             try:
-                run = self.run_agent(sandbox, info.statement, self.coding.agent_timeout, cancel)
-                artefacts = {"trajectory.json": run.trajectory, "agent_output.txt": _describe_run(run.result)}
-                if cancel.is_set():
-                    return Evaluation(False, cost=self.meter.take(node.id, purpose), error="cancelled")
-                score = self.benchmark.score(task, sandbox)
+                for attempt in range(1, attempts + 1):
+                    run = self.run_agent(sandbox, statement, self.coding.agent_timeout, cancel)
+                    suffix = "" if attempt == 1 else f".{attempt}"
+                    artefacts[f"trajectory{suffix}.json"] = run.trajectory
+                    artefacts[f"agent_output{suffix}.txt"] = _describe_run(run.result)
+                    if cancel.is_set():
+                        return Evaluation(False, cost=self.meter.take(node.id, purpose), error="cancelled")
+                    score = self.benchmark.score(task, sandbox)
+                    artefacts[f"test_output{suffix}.txt"] = score.output
+                    if score.resolved or score.error or attempt == attempts:
+                        break
+                    statement = f"{statement}\n\n{self._feedback(task, score)}"
             finally:
                 sandbox.close()
-            artefacts["test_output.txt"] = score.output
-            return Evaluation(score.resolved, cost=self.meter.take(node.id, purpose), artefacts=artefacts,
-                              error=score.error)
+            return Evaluation(
+                score.resolved, cost=self.meter.take(node.id, purpose), artefacts=artefacts, error=score.error
+            )
         finally:
             self.gateway.revoke(token)
             shutil.rmtree(workspace, ignore_errors=True)
+
+    def _image(self, task: str) -> str | None:
+        image = getattr(self.benchmark, "image", None)
+        return image(task) if callable(image) else None
+
+    def _feedback(self, task: str, score: Any) -> str:
+        feedback = getattr(self.benchmark, "feedback", None)
+        if callable(feedback):
+            return str(feedback(task, score))
+        return f"Your previous attempt failed these tests:\n{score.output[-4000:]}\nFix the solution."
 
     def expand(self, parent: NodeRef, child_id: int, dest: Path, cancel: threading.Event) -> Expansion:
         from hgm.selfmod import SelfModification
