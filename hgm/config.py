@@ -80,6 +80,8 @@ class CodingConfig(Strict):
     agent_timeout: float = Field(900.0, gt=0, description="Seconds one agent run on a task may take.")
     selfmod_timeout: float = Field(1800.0, gt=0, description="Seconds one self-modification may take.")
     test_timeout: float = Field(300.0, gt=0, description="Seconds a child's own test suite may take.")
+    input_cost_per_token: float | None = Field(None, ge=0, description="USD per prompt token (overrides litellm).")
+    output_cost_per_token: float | None = Field(None, ge=0, description="USD per completion token (overrides).")
     max_cost_per_call: float | None = Field(None, ge=0, description="USD one model call may cost.")
     max_cost_per_node: float | None = Field(None, ge=0, description="USD all model calls for one node may cost.")
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)

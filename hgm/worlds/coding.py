@@ -43,7 +43,10 @@ def copy_agent(src: Path, dest: Path) -> None:
 
 def gateway_config(coding: CodingConfig) -> GatewayConfig:
     chosen = {"agent": coding.agent_model, "selfmod": coding.selfmod_model, "diagnosis": coding.diagnosis_model}
-    models = {role: ModelConfig(model=chosen[role] or coding.model, api_base=coding.api_base) for role in ROLES}
+    prices = {"input_cost_per_token": coding.input_cost_per_token, "output_cost_per_token": coding.output_cost_per_token}
+    models = {
+        role: ModelConfig(model=chosen[role] or coding.model, api_base=coding.api_base, **prices) for role in ROLES
+    }
     return GatewayConfig(
         models=models, max_cost_per_call=coding.max_cost_per_call, max_cost_per_node=coding.max_cost_per_node
     )
