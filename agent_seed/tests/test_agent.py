@@ -1,0 +1,119 @@
+"""The agent loop, driven by a scripted fake model."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import unittest
+from pathlib import Path
+from typing import Any
+
+from agent_seed.agent import Agent
+from agent_seed.model import Reply, ScriptedModel, assistant, tool_call
+
+
+class FailingModel:
+    name = "failing"
+
+    def query(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Reply:
+        raise RuntimeError("boom")
+
+
+class AgentLoopTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+        self.root = Path(self.dir.name)
+        self.trajectory = self.root / "out" / "trajectory.json"
+
+    def run_agent(self, replies: list[dict[str, Any]], **limits: int) -> tuple[Agent, ScriptedModel]:
+        model = ScriptedModel(replies)
+        agent = Agent(model, self.root, self.trajectory, **limits)
+        agent.run("Write hello into greeting.txt.")
+        return agent, model
+
+    def saved(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.trajectory.read_text())
+        return data
+
+    def test_runs_tools_until_submit(self) -> None:
+        replies = [
+            assistant(tool_call("editor", command="create", path="greeting.txt", file_text="hello\n")),
+            assistant(tool_call("bash", call_id="c2", command="cat greeting.txt")),
+            assistant(tool_call("submit", summary="wrote the file")),
+        ]
+        agent, model = self.run_agent(replies)
+        self.assertEqual((agent.exit_code, agent.info["exit_status"]), (0, "Submitted"))
+        self.assertEqual(agent.info["message"], "wrote the file")
+        self.assertEqual((Path(self.root, "greeting.txt").read_text()), "hello\n")
+        tool_answer = model.seen[2][-1]
+        self.assertEqual(tool_answer, {"role": "tool", "tool_call_id": "c2", "content": "hello\n\n[exit code: 0]"})
+        data = self.saved()
+        self.assertEqual(data["info"]["steps"], 3)
+        self.assertEqual(data["info"]["tokens"], 300)
+        self.assertEqual([s["actions"][0]["tool"] for s in data["steps"]], ["editor", "bash", "submit"])
+        self.assertEqual([m["role"] for m in data["messages"]][:2], ["system", "user"])
+        self.assertIn(str(self.root.resolve()), data["messages"][1]["content"])
+
+    def test_reply_without_tool_call_gets_a_reminder(self) -> None:
+        replies = [assistant(content="I think I am done."), assistant(tool_call("submit", summary="ok"))]
+        agent, model = self.run_agent(replies)
+        self.assertEqual(agent.info["exit_status"], "Submitted")
+        self.assertEqual(model.seen[1][-1]["role"], "user")
+        self.assertIn("No tool call found", model.seen[1][-1]["content"])
+
+    def test_tool_errors_are_reported_to_the_model(self) -> None:
+        bad_json = {"id": "x", "type": "function", "function": {"name": "bash", "arguments": "{not json"}}
+        replies = [
+            assistant(
+                bad_json, tool_call("nope", call_id="y"), tool_call("editor", call_id="z", command="view", path="no")
+            ),
+            assistant(tool_call("submit", summary="")),
+        ]
+        agent, model = self.run_agent(replies)
+        answers = [m["content"] for m in model.seen[1][-3:]]
+        self.assertIn("not a valid JSON object", answers[0])
+        self.assertIn("unknown tool 'nope'", answers[1])
+        self.assertIn("is not a file", answers[2])
+        self.assertEqual(agent.exit_code, 0)
+
+    def test_step_limit(self) -> None:
+        replies = [assistant(tool_call("bash", command="true"))] * 5
+        agent, _ = self.run_agent(replies, max_steps=3)
+        self.assertEqual((agent.exit_code, agent.info["exit_status"]), (3, "LimitsExceeded"))
+        self.assertIn("Step limit", agent.info["message"])
+        self.assertEqual(self.saved()["info"]["steps"], 3)
+
+    def test_token_limit(self) -> None:
+        replies = [assistant(tool_call("bash", command="true"))] * 5
+        agent, _ = self.run_agent(replies, max_tokens=250)
+        self.assertEqual(agent.info["exit_status"], "LimitsExceeded")
+        self.assertIn("Token limit", agent.info["message"])
+        self.assertEqual(agent.info["steps"], 3)
+
+    def test_model_error_ends_run_with_exit_code_1(self) -> None:
+        agent, _ = self.run_agent([assistant(tool_call("bash", command="true"))])
+        self.assertEqual((agent.exit_code, agent.info["exit_status"]), (1, "ModelError"))
+        self.assertIn("only 1 replies", self.saved()["info"]["message"])
+
+    def test_crash_still_writes_trajectory(self) -> None:
+        agent = Agent(FailingModel(), self.root, self.trajectory)
+        with self.assertRaises(RuntimeError):
+            agent.run("anything")
+        info = self.saved()["info"]
+        self.assertEqual(info["exit_status"], "RuntimeError")
+        self.assertIn("boom", info["message"])
+
+    def test_trajectory_is_written_after_every_step(self) -> None:
+        seen_steps: list[int] = []
+
+        class Spy(ScriptedModel):
+            def query(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Reply:
+                if outer.trajectory.exists():
+                    seen_steps.append(json.loads(outer.trajectory.read_text())["info"]["steps"])
+                return super().query(messages, tools)
+
+        outer = self
+        replies = [assistant(tool_call("bash", command="true"))] * 2 + [assistant(tool_call("submit", summary=""))]
+        Agent(Spy(replies), self.root, self.trajectory).run("task")
+        self.assertEqual(seen_steps, [1, 2])

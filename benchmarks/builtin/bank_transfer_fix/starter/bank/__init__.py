@@ -1,0 +1,1 @@
+"""A tiny bank: accounts, transfers and a ledger of every change."""

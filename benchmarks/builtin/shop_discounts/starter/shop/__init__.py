@@ -1,0 +1,1 @@
+"""A small shop: catalogue, cart, discounts and receipts."""
