@@ -1,0 +1,29 @@
+"""Sandboxes: isolated places where untrusted agent code runs (docker, bwrap, or local without isolation)."""
+
+from __future__ import annotations
+
+from hgm.interfaces import ExecResult, Sandbox
+from hgm.sandboxes.base import ManagedSandbox, SandboxError
+from hgm.sandboxes.config import SandboxConfig
+from hgm.sandboxes.registry import (
+    SandboxUnavailable,
+    bwrap_problem,
+    cleanup_orphans,
+    docker_problem,
+    open_sandbox,
+    resolve_backend,
+)
+
+__all__ = [
+    "ExecResult",
+    "ManagedSandbox",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxError",
+    "SandboxUnavailable",
+    "bwrap_problem",
+    "cleanup_orphans",
+    "docker_problem",
+    "open_sandbox",
+    "resolve_backend",
+]

@@ -1,0 +1,77 @@
+"""`hgm sandbox ...`: build the sandbox image, show what is available, remove leftovers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hgm.sandboxes.config import SandboxConfig
+
+app = typer.Typer(help="Build, inspect and clean up sandboxes.", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+@app.command()
+def build(
+    offline: Annotated[
+        bool | None,
+        typer.Option("--offline/--online", help="Force the debootstrap base (offline) or debian:bookworm-slim."),
+    ] = None,
+    image: Annotated[str, typer.Option(help="Tag of the image to build.")] = SandboxConfig().image,
+) -> None:
+    """Build the docker sandbox image (offline from a debootstrap base if the online base cannot be pulled)."""
+    from hgm.sandboxes.image import ImageBuildError, build_image
+    from hgm.sandboxes.registry import docker_problem
+    from hgm.sandboxes.rootfs import RootfsError
+
+    problem = docker_problem()
+    if problem:
+        err.print(f"[red]cannot build the image: {problem}[/red]; start the Docker engine or set DOCKER_HOST")
+        raise typer.Exit(1)
+    try:
+        build_image(SandboxConfig(image=image), offline=offline, log=lambda line: err.print(line, markup=False))
+    except (ImageBuildError, RootfsError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    typer.echo(image)
+
+
+@app.command()
+def cleanup(
+    all_: Annotated[bool, typer.Option("--all", help="Also remove sandboxes of processes still running.")] = False,
+) -> None:
+    """Remove sandboxes (containers, workspaces) that crashed runs left behind."""
+    from hgm.sandboxes.registry import cleanup_orphans
+
+    typer.echo(f"removed {cleanup_orphans(include_live=all_)} leftover sandboxes")
+
+
+@app.command()
+def info() -> None:
+    """Show which backends work here, the image and the cached root filesystem."""
+    from hgm.sandboxes.registry import SandboxUnavailable, bwrap_problem, docker_problem, resolve_backend
+    from hgm.sandboxes.rootfs import rootfs_path
+
+    config = SandboxConfig()
+    table = Table("item", "state")
+    docker_issue = docker_problem()
+    table.add_row("docker engine", docker_issue or "answers")
+    if docker_issue is None:
+        from hgm.sandboxes.image import docker_client, image_exists
+
+        client = docker_client()
+        try:
+            table.add_row(f"image {config.image}", "present" if image_exists(client, config.image) else "missing")
+        finally:
+            client.close()
+    table.add_row("bubblewrap", bwrap_problem(config) or "works")
+    rootfs = rootfs_path()
+    table.add_row("root filesystem", f"{rootfs} ({'present' if (rootfs / 'usr').is_dir() else 'missing'})")
+    try:
+        table.add_row("auto backend", resolve_backend("auto"))
+    except SandboxUnavailable as exc:
+        table.add_row("auto backend", f"none: {exc}")
+    Console().print(table)

@@ -1,0 +1,35 @@
+"""Settings shared by every sandbox backend."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Backend = Literal["auto", "docker", "bwrap", "local"]
+
+
+class SandboxConfig(BaseModel):
+    """Where and under which limits untrusted agent code runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Backend = Field("auto", description="docker, bwrap or local; auto picks docker if an engine answers")
+    image: str = Field("hgm-sandbox:latest", description="Docker image built from sandbox/Dockerfile")
+    cpus: float = Field(1.0, gt=0, description="CPU cores a docker sandbox may use")
+    memory_mb: int = Field(2048, ge=64, description="memory cap (docker: RAM, no swap; bwrap: address space)")
+    pids: int = Field(256, ge=16, description="most processes and threads alive at once")
+    timeout: float = Field(600.0, gt=0, description="default wall-clock seconds per command")
+    tmp_mb: int = Field(512, ge=16, description="size of the /tmp tmpfs in a docker sandbox")
+    file_size_mb: int = Field(1024, ge=1, description="largest file a sandboxed process may write")
+    max_output: int = Field(100_000, ge=1000, description="bytes of command output kept; the middle is dropped")
+    workdir: str = Field("/workspace", description="path of the workspace inside docker and bwrap sandboxes")
+    rootfs: str = Field("auto", description="bwrap root: auto (built rootfs, else host), host, or a directory")
+    bwrap_uid: int = Field(65534, ge=1, description="host uid that runs bwrap sandboxes when hgm runs as root")
+
+    @field_validator("workdir")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/") or value.rstrip("/") == "":
+            raise ValueError(f"workdir must be an absolute path below /, not {value!r}")
+        return value.rstrip("/")

@@ -1,0 +1,131 @@
+"""A sandbox workspace kept on the host, copied to and from without following the sandbox's symlinks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+from hgm.sandboxes.paths import workspace_relative
+
+log = logging.getLogger(__name__)
+
+DIR_PREFIX = "hgm-sbx-"
+
+
+class UnsafePathError(ValueError):
+    """A copy would pass through a symlink that sandboxed code could have planted."""
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+def copy_entry(src: Path, dst: Path, owner: tuple[int, int] | None = None) -> None:
+    """Copy `src` to `dst` (file, directory tree or symlink), merging directories and never following a symlink."""
+    mode = os.lstat(src).st_mode
+    if stat.S_ISLNK(mode):
+        _remove(dst)
+        os.symlink(os.readlink(src), dst)
+    elif stat.S_ISDIR(mode):
+        if dst.is_symlink() or (dst.exists() and not dst.is_dir()):
+            _remove(dst)
+        dst.mkdir(exist_ok=True)
+        for child in os.scandir(src):
+            copy_entry(Path(child.path), dst / child.name, owner)
+        shutil.copystat(src, dst, follow_symlinks=False)
+    elif stat.S_ISREG(mode):
+        _remove(dst)
+        shutil.copyfile(src, dst, follow_symlinks=False)
+        shutil.copystat(src, dst, follow_symlinks=False)
+    else:
+        log.debug("not copying special file %s", src)
+        return
+    if owner is not None:
+        os.lchown(dst, *owner)
+
+
+def chown_tree(path: Path, owner: tuple[int, int]) -> None:
+    """Give `path` and everything under it to `owner` (uid, gid) without following symlinks."""
+    os.lchown(path, *owner)
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), *owner)
+
+
+class HostWorkspace:
+    """A private host directory holding a sandbox's workspace (and its other writable dirs)."""
+
+    def __init__(self, seed: Path, workdir: str | None = None, owner: tuple[int, int] | None = None) -> None:
+        if not seed.is_dir():
+            raise FileNotFoundError(f"sandbox workspace {seed} is not a directory")
+        self.base = Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-"))
+        self.owner = owner
+        self.root = self.base / "workspace"
+        self.root.mkdir()
+        self.workdir = workdir or str(self.root)
+        copy_entry(seed, self.root)
+        if owner is not None:
+            chown_tree(self.base, owner)
+
+    def scratch(self, name: str) -> Path:
+        """A private writable directory next to the workspace (e.g. a persistent /tmp or HOME)."""
+        path = self.base / name
+        path.mkdir(exist_ok=True)
+        if self.owner is not None:
+            os.lchown(path, *self.owner)
+        return path
+
+    def host_path(self, inside: str, *, create_parents: bool = False) -> Path:
+        """The host path of `inside`, refusing any parent directory that is a symlink."""
+        rel = workspace_relative(self.workdir, inside)
+        path = self.root
+        parts = [] if rel == "." else rel.split("/")
+        for part in parts[:-1]:
+            path = path / part
+            if path.is_symlink():
+                raise UnsafePathError(f"{inside!r} passes through the symlink {part!r} in the workspace")
+            if not path.exists() and create_parents:
+                path.mkdir()
+                if self.owner is not None:
+                    os.lchown(path, *self.owner)
+            elif not path.is_dir():
+                raise FileNotFoundError(f"{inside!r}: {part!r} is not a directory in the workspace")
+        return path / parts[-1] if parts else path
+
+    def copy_in(self, src: Path, dest: str) -> None:
+        """Copy a host file or directory to `dest` in the workspace."""
+        if not src.exists():
+            raise FileNotFoundError(f"cannot copy {src} into the sandbox: it does not exist")
+        copy_entry(src, self.host_path(dest, create_parents=True), self.owner)
+
+    def copy_out(self, src: str, dest: Path) -> None:
+        """Copy `src` from the workspace to the host path `dest`."""
+        path = self.host_path(src)
+        if not path.exists() and not path.is_symlink():
+            raise FileNotFoundError(f"cannot copy {src!r} out of the sandbox: it does not exist")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        copy_entry(path, dest)
+
+    def remove(self) -> None:
+        """Delete the workspace and its scratch directories, even ones sandboxed code made read-only."""
+        remove_tree(self.base)
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a directory tree, restoring write permission where needed; log what cannot be removed."""
+
+    def retry(func, failed, _exc_info) -> None:  # type: ignore[no-untyped-def]
+        os.chmod(os.path.dirname(failed), 0o700)
+        func(failed)
+
+    try:
+        shutil.rmtree(path, onerror=retry)
+    except OSError as exc:
+        log.warning("could not remove sandbox directory %s: %s", path, exc)

@@ -1,0 +1,143 @@
+"""Choosing a backend, opening sandboxes and removing what crashed runs left behind."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from hgm.sandboxes.base import ManagedSandbox
+from hgm.sandboxes.config import SandboxConfig
+from hgm.sandboxes.hostfs import DIR_PREFIX, remove_tree
+from hgm.sandboxes.owner import owner_alive
+
+log = logging.getLogger(__name__)
+
+
+class SandboxUnavailable(RuntimeError):
+    """The requested sandbox backend cannot run on this machine."""
+
+
+def docker_problem() -> str | None:
+    """Why no Docker engine answers, or None if one does."""
+    import docker.errors
+    import requests
+
+    try:
+        from hgm.sandboxes.image import docker_client
+
+        client = docker_client(timeout=5)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
+        return f"no Docker engine answers ({exc})"
+    return None
+
+
+def bwrap_problem(config: SandboxConfig | None = None) -> str | None:
+    """Why bubblewrap cannot make a sandbox here, or None if it can."""
+    from hgm.sandboxes.bwrap_sandbox import BwrapUnavailable, check_bwrap
+
+    try:
+        check_bwrap(config or SandboxConfig())
+    except BwrapUnavailable as exc:
+        return str(exc)
+    return None
+
+
+def resolve_backend(name: str) -> str:
+    """The backend to use for `name`: "auto" is docker if an engine answers, else bwrap; raise if it cannot run."""
+    if name == "local":
+        return name
+    if name == "docker":
+        problem = docker_problem()
+        if problem:
+            raise SandboxUnavailable(f"docker sandboxes need a Docker engine: {problem}; start it or use bwrap")
+        return name
+    if name == "bwrap":
+        problem = bwrap_problem()
+        if problem:
+            raise SandboxUnavailable(problem)
+        return name
+    if name != "auto":
+        raise ValueError(f"unknown sandbox backend {name!r}; choose auto, docker, bwrap or local")
+    docker_issue = docker_problem()
+    if docker_issue is None:
+        return "docker"
+    bwrap_issue = bwrap_problem()
+    if bwrap_issue is None:
+        return "bwrap"
+    raise SandboxUnavailable(
+        f"no sandbox backend works here: {docker_issue}, and {bwrap_issue}. Start Docker and build the image "
+        "(`hgm sandbox build`), or install bubblewrap (`apt-get install -y bubblewrap`). The local backend runs "
+        "agent code without any isolation and is used only when asked for by name."
+    )
+
+
+def open_sandbox(
+    config: SandboxConfig,
+    workspace: Path,
+    *,
+    mounts: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
+    label: str = "",
+) -> ManagedSandbox:
+    """Start a sandbox whose workspace starts as a copy of `workspace`; close it (or use `with`) when done.
+
+    `mounts` maps host paths to read-only paths inside (e.g. the LLM gateway's socket directory; the directory must
+    be searchable and the socket writable by other users, since sandboxed code runs as an unprivileged user).
+    `env` is all the environment the code sees besides PATH, HOME and LANG.
+    """
+    backend = resolve_backend(config.backend)
+    sandbox: ManagedSandbox
+    if backend == "docker":
+        from hgm.sandboxes.docker_sandbox import DockerSandbox
+
+        sandbox = DockerSandbox(config, workspace, mounts, env, label)
+    elif backend == "bwrap":
+        from hgm.sandboxes.bwrap_sandbox import BwrapSandbox
+
+        sandbox = BwrapSandbox(config, workspace, mounts, env)
+    else:
+        from hgm.sandboxes.local_sandbox import LocalSandbox
+
+        if mounts:
+            log.warning("the local sandbox ignores mounts; sandboxed code sees host paths directly")
+        sandbox = LocalSandbox(config, workspace, env)
+    return sandbox
+
+
+def cleanup_orphans(*, include_live: bool = False) -> int:
+    """Remove sandboxes left by processes that died (or every hgm sandbox with `include_live`); return how many."""
+    removed = 0
+    if docker_problem() is None:
+        from hgm.sandboxes.docker_sandbox import OWNER_LABEL, list_sandboxes
+        from hgm.sandboxes.image import docker_client
+
+        client = docker_client()
+        try:
+            for container in list_sandboxes(client):
+                if include_live or not owner_alive(container.labels.get(OWNER_LABEL, "")):
+                    container.remove(force=True, v=True)
+                    removed += 1
+        finally:
+            client.close()
+    for path in Path(tempfile.gettempdir()).glob(f"{DIR_PREFIX}*"):
+        pid = path.name[len(DIR_PREFIX) :].split("-")[0]
+        if path.is_dir() and (include_live or not _pid_alive(pid)):
+            remove_tree(path)
+            removed += 1
+    return removed
+
+
+def _pid_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        pass
+    return True
