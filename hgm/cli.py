@@ -24,6 +24,15 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+
+def _mount_sandbox_commands() -> None:
+    from hgm.sandboxes.cli import app as sandbox_app
+
+    app.add_typer(sandbox_app, name="sandbox", help="Build the sandbox image, clean up leftover sandboxes.")
+
+
+_mount_sandbox_commands()
+
 USAGE_ERROR = 2
 INTERRUPTED = 130
 

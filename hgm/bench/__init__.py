@@ -59,7 +59,7 @@ class BenchmarkHooks(Benchmark, Protocol):
         ...
 
     def feedback(self, task: str, score: Score) -> str:
-        """The whole task text for the next try after `score` failed. Default: statement plus the test output."""
+        """Text appended to the statement for the next try after `score` failed. Default: the test output's tail."""
         ...
 
     def available(self, task: str) -> str | None:
@@ -85,12 +85,11 @@ def task_attempts(benchmark: Benchmark) -> int:
 
 
 def task_feedback(benchmark: Benchmark, task: str, score: Score) -> str:
-    """The task text for the next try after a failed one."""
+    """What to append to the statement for the next try after a failed one."""
     hook = getattr(benchmark, "feedback", None)
     if callable(hook):
         return str(hook(task, score))
-    statement = benchmark.info(task).statement
-    return f"{statement}\n\nYour previous attempt failed the hidden tests. Their output:\n\n{score.output}"
+    return f"Your previous attempt failed these tests:\n{score.output[-4000:]}\nFix the solution."
 
 
 def task_available(benchmark: Benchmark, task: str) -> str | None:

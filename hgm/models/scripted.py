@@ -204,8 +204,9 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        import litellm
+        from hgm.gateway.upstream import load_litellm
 
+        litellm = load_litellm()
         handler = _make_handler()
         litellm.custom_provider_map = [
             *[item for item in litellm.custom_provider_map if item.get("provider") != PROVIDER],

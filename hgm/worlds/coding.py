@@ -17,8 +17,8 @@ from hgm.gateway import Gateway, GatewayConfig, ModelConfig
 from hgm.interfaces import Evaluation, ExecResult, Expansion, NodeRef, Sandbox
 from hgm.sandboxes import open_sandbox, resolve_backend
 
-AGENT_MOUNT = "/opt/hgm/agent"
-GATEWAY_MOUNT = "/run/hgm"
+AGENT_MOUNT = "/run/hgm/agent"
+GATEWAY_MOUNT = "/run/hgm/gateway"
 IO_DIR = ".hgm"
 SEED_DIR = Path(__file__).resolve().parents[2] / "agent_seed"
 ROLES = ("agent", "selfmod", "diagnosis")

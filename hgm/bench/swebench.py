@@ -1,0 +1,484 @@
+"""SWE-bench: the agent fixes a real repository's issue; swebench's own eval script and grading code decide.
+
+Scoring follows the official harness: the prediction is the workspace's `git diff` against the base commit; it
+is applied to a fresh copy of the repository with swebench's `git apply` fallbacks, the instance's eval script
+(from swebench's TestSpec) runs in the sandbox, and swebench's `get_eval_report` grades the log. Works with
+swebench 4.x (eval scripts built from MAP_REPO_VERSION_TO_SPECS) and 5.x (instances carry their eval_script).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shlex
+import subprocess
+import tarfile
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hgm.bench.builtin import Score, TaskInfo
+from hgm.bench.registry import load_subset, parse_options
+from hgm.interfaces import Sandbox
+
+REPO_DIR = "/testbed"
+OUTPUT_LIMIT = 20_000
+REQUIRED = ("instance_id", "repo", "base_commit", "problem_statement")
+GIT = "git -c core.fileMode=false -c core.hooksPath=/dev/null"
+# Git refuses repositories owned by another user; in a sandbox the workspace root may belong to the image's owner.
+# Environment-given config counts as command-line config, the only kind `safe.directory` is read from.
+GIT_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_COUNT": "1",
+    "GIT_CONFIG_KEY_0": "safe.directory",
+    "GIT_CONFIG_VALUE_0": "*",
+}
+
+STATEMENT = """\
+{problem}
+
+---
+The repository {repo} is checked out in your working directory at commit {commit}. Resolve the issue above by
+changing the repository's files. Hidden tests decide whether it is resolved. Only your changes to the repository,
+taken as a `git diff` against that commit, are kept; changes to the test files the hidden tests use are
+overwritten.
+"""
+
+
+class SWEbenchImageMissing(RuntimeError):
+    """An instance's environment image is not on the Docker engine."""
+
+
+class SWEbenchOptions(BaseModel):
+    """Settings of the SWE-bench adapter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    split: str = Field("test", description="Dataset split to read when the path names a dataset, not a file.")
+    subset: str | None = Field(None, description="A subset file, or a name in benchmarks/subsets/, listing ids.")
+    repos: str | None = Field(
+        None, description="Directory of git clones named owner__name; tasks then use it instead of their images."
+    )
+    namespace: str | None = Field("swebench", description="Registry namespace of instance images (swebench 4.x).")
+    timeout: float = Field(1800, gt=0, description="Seconds the eval script may run.")
+
+
+def _swebench() -> None:
+    try:
+        import swebench  # noqa: F401
+    except ImportError as e:
+        raise ValueError("the swebench benchmark needs the swebench package: `pip install swebench`") from e
+
+
+def make_test_spec(instance: dict[str, Any], namespace: str | None) -> Any:
+    """swebench's TestSpec for an instance, with either major version of the package."""
+    _swebench()
+    try:
+        from swebench.harness.test_spec.test_spec import make_test_spec as make_v4
+    except ImportError:
+        make_v4 = None
+    iid = instance["instance_id"]
+    try:
+        if make_v4 is not None:
+            return make_v4(instance, namespace=namespace)
+        from swebench.harness.utils import make_test_spec as make_v5
+
+        return make_v5(instance)
+    except KeyError as e:
+        if make_v4 is not None:
+            raise ValueError(
+                f"swebench has no environment spec for {instance['repo']} version {instance.get('version')!r} "
+                f"(instance {iid}); it is missing from swebench's MAP_REPO_VERSION_TO_SPECS"
+            ) from e
+        raise ValueError(
+            f"instance {iid} has no {e.args[0]!r} field: swebench 5 grades instances that carry their own image, "
+            "eval_script, log_parser and eval_type (as the SWE-bench/SWE-bench_Verified dataset does); for an older "
+            "export install swebench 4 (`pip install 'swebench<5'`)"
+        ) from e
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"instance {iid} is malformed: {e}") from e
+
+
+def spec_image(spec: Any) -> str:
+    """The instance image a TestSpec names (swebench 5: `image`; swebench 4: `instance_image_key`)."""
+    return str(getattr(spec, "image", None) or spec.instance_image_key)
+
+
+@cache
+def git_apply_commands() -> tuple[str, ...]:
+    """The patch-applying commands the official harness tries, in order."""
+    from swebench.harness.run_evaluation import GIT_APPLY_CMDS
+
+    return tuple(GIT_APPLY_CMDS)
+
+
+def load_instances(path: str, split: str) -> list[dict[str, Any]]:
+    """SWE-bench instances from a .json/.jsonl file, or a dataset that swebench's loader understands."""
+    file = Path(path).expanduser()
+    if file.suffix in (".json", ".jsonl"):
+        if not file.is_file():
+            raise ValueError(f"SWE-bench instance file {file} does not exist; pass a .json or .jsonl file of instances")
+        return _read_instance_file(file)
+    _swebench()
+    from swebench.harness.utils import load_swebench_dataset
+
+    try:
+        return [dict(row) for row in load_swebench_dataset(path, split)]
+    except Exception as e:  # datasets raises many kinds (connection, file, config) for one cause: cannot load
+        raise ValueError(
+            f"could not load the SWE-bench dataset {path!r} (split {split!r}): {type(e).__name__}: {e}. Dataset names "
+            "are fetched from Hugging Face, which needs network access; on an offline machine export the dataset "
+            "elsewhere (`datasets.load_dataset(name, split=...).to_json('instances.jsonl')`) and pass that file"
+        ) from e
+
+
+def _read_instance_file(file: Path) -> list[dict[str, Any]]:
+    text = file.read_text(encoding="utf-8")
+    try:
+        if file.suffix == ".json":
+            data = json.loads(text)
+            rows = data if isinstance(data, list) else [data]
+        else:
+            rows = []
+            for number, line in enumerate(text.splitlines(), 1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError as e:
+                        raise ValueError(f"{file}:{number}: not a JSON object: {e.msg}") from e
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{file}:{e.lineno}: not valid JSON: {e.msg}") from e
+    for number, row in enumerate(rows, 1):
+        missing = [key for key in REQUIRED if not isinstance(row, dict) or key not in row]
+        if missing:
+            raise ValueError(f"{file}: instance {number} lacks {', '.join(missing)}; is this a SWE-bench file?")
+    return rows
+
+
+class SWEbenchBenchmark:
+    """SWE-bench instances, each run in its environment image (or a local clone) and graded by swebench."""
+
+    name = "swebench"
+    attempts = 1
+
+    def __init__(self, path: str, **options: Any) -> None:
+        self.options: SWEbenchOptions = parse_options(SWEbenchOptions, self.name, options)
+        _swebench()
+        self.path = path
+        rows = load_instances(path, self.options.split)
+        self.instances = {row["instance_id"]: row for row in rows}
+        self._ids = list(self.instances)
+        if self.options.subset:
+            self._ids = load_subset(self.options.subset, self._ids)
+        if self.options.repos and not Path(self.options.repos).is_dir():
+            raise ValueError(f"repos directory {self.options.repos} does not exist; pass a directory of git clones")
+        self._specs: dict[str, Any] = {}
+
+    # -- the Benchmark protocol --------------------------------------------------------------------------------
+
+    def tasks(self) -> list[str]:
+        """Instance ids, in dataset (or subset) order."""
+        return list(self._ids)
+
+    def info(self, task: str) -> TaskInfo:
+        """The issue text, with a note on where the repository is and what is kept."""
+        row = self._instance(task)
+        statement = STATEMENT.format(
+            problem=row["problem_statement"].strip(), repo=row["repo"], commit=row["base_commit"][:12]
+        )
+        return TaskInfo(task, statement, str(row.get("difficulty") or "unknown"), self.options.timeout, (row["repo"],))
+
+    def prepare(self, task: str, workspace: Path) -> None:
+        """Put the repository at its base commit into `workspace`, from the local clones or the instance image."""
+        workspace.mkdir(parents=True, exist_ok=True)
+        if self.options.repos:
+            self._clone(task, workspace)
+        else:
+            self._extract(task, workspace)
+
+    def score(self, task: str, sandbox: Sandbox) -> Score:
+        """Grade the workspace's diff the way the official harness does; resolved iff swebench says so."""
+        if sandbox.workdir != REPO_DIR:
+            return Score(
+                False,
+                "",
+                error=f"SWE-bench eval scripts run in {REPO_DIR}, but the sandbox's workspace is at "
+                f"{sandbox.workdir}; open the sandbox with workdir={REPO_DIR} (the benchmark's workdir(task))",
+            )
+        try:
+            spec = self.spec(task)
+        except ValueError as e:
+            return Score(False, "", error=str(e))
+        with tempfile.TemporaryDirectory(prefix="hgm-swebench-") as tmp:
+            patch = self._prediction(task, sandbox, Path(tmp))
+            if isinstance(patch, Score):
+                return patch
+            return _Grading(self, task, spec, sandbox, Path(tmp), patch).run()
+
+    # -- optional members ----------------------------------------------------------------------------------------
+
+    def image(self, task: str) -> str | None:
+        """The instance's environment image, or None when the repository comes from local clones."""
+        return None if self.options.repos else spec_image(self.spec(task))
+
+    def workdir(self, task: str) -> str | None:
+        """SWE-bench repositories live at /testbed, where the eval scripts expect them."""
+        return REPO_DIR
+
+    def feedback(self, task: str, score: Score) -> str:
+        """SWE-bench gives one attempt; a retry (if one is forced) learns only that the issue is not resolved."""
+        return "Your previous change did not resolve the issue; the hidden tests still fail."
+
+    def available(self, task: str) -> str | None:
+        """None if the task's repository can be had here, else what is missing and how to get it."""
+        self._instance(task)
+        if self.options.repos:
+            clone = self._clone_dir(task)
+            return None if _is_clone(clone) else f"no git clone of {self.instances[task]['repo']} at {clone}"
+        try:
+            return self._image_problem(task)
+        except ValueError as e:
+            return str(e)
+
+    # -- public helpers ------------------------------------------------------------------------------------------
+
+    def spec(self, task: str) -> Any:
+        """swebench's TestSpec for the task."""
+        if task not in self._specs:
+            self._specs[task] = make_test_spec(self._instance(task), self.options.namespace)
+        return self._specs[task]
+
+    def fetch_images(self, tasks: list[str] | None = None) -> list[str]:
+        """Pull the instance images that are missing; return the names still missing afterwards."""
+        import docker.errors
+
+        from hgm.sandboxes.image import docker_client, image_exists
+
+        missing: list[str] = []
+        client = docker_client(timeout=3600)
+        try:
+            for task in tasks if tasks is not None else self.tasks():
+                name = spec_image(self.spec(task))
+                if image_exists(client, name):
+                    continue
+                try:
+                    client.images.pull(name)
+                except docker.errors.APIError:
+                    missing.append(name)
+        finally:
+            client.close()
+        return missing
+
+    # -- internals -----------------------------------------------------------------------------------------------
+
+    def _instance(self, task: str) -> dict[str, Any]:
+        if task not in self.instances:
+            raise KeyError(f"unknown SWE-bench instance {task!r}; `tasks()` lists the {len(self._ids)} in use")
+        return self.instances[task]
+
+    def _clone_dir(self, task: str) -> Path:
+        assert self.options.repos is not None
+        return Path(self.options.repos) / self.instances[task]["repo"].replace("/", "__")
+
+    def _clone(self, task: str, dest: Path) -> None:
+        """A shallow fetch of exactly the base commit, so no later history (and no fix) is in the workspace."""
+        source = self._clone_dir(task)
+        if not _is_clone(source):
+            raise ValueError(f"no git clone of {self.instances[task]['repo']} at {source}")
+        base = self.instances[task]["base_commit"]
+        steps = [
+            ["git", "init", "--quiet", str(dest)],
+            ["git", "-C", str(dest), "fetch", "--quiet", "--depth", "1", source.resolve().as_uri(), base],
+            ["git", "-C", str(dest), "checkout", "--quiet", "--detach", "FETCH_HEAD"],
+        ]
+        for argv in steps:
+            done = subprocess.run(argv, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise ValueError(f"could not check out {base} from {source}: {done.stderr.strip()}")
+
+    def _image_problem(self, task: str) -> str | None:
+        from hgm.sandboxes import docker_problem
+
+        name = spec_image(self.spec(task))
+        problem = docker_problem()
+        if problem:
+            return f"SWE-bench instances run in their images, and {problem}; or pass repos=<directory of clones>"
+        from hgm.sandboxes.image import docker_client, image_exists
+
+        client = docker_client()
+        try:
+            if image_exists(client, name):
+                return None
+        finally:
+            client.close()
+        return (
+            f"the SWE-bench image {name} for {task} is not on the Docker engine. Pull it from a registry "
+            f"(`docker pull {name}`, or SWEbenchBenchmark.fetch_images), or build it with swebench: "
+            f"`python -m swebench.harness.prepare_images --instance_ids {task}` (swebench 4) or "
+            f"`swebench images build <task repo> -i {task}` (swebench 5)"
+        )
+
+    def _extract(self, task: str, dest: Path) -> None:
+        """Copy /testbed out of the instance image (without starting it)."""
+        problem = self._image_problem(task)
+        if problem:
+            raise SWEbenchImageMissing(problem)
+        from hgm.sandboxes.image import docker_client
+
+        client = docker_client(timeout=600)
+        container = client.containers.create(spec_image(self.spec(task)), command=["true"])
+        try:
+            chunks, _ = container.get_archive(REPO_DIR)
+            with tempfile.TemporaryFile() as buf:
+                for chunk in chunks:
+                    buf.write(chunk)
+                buf.seek(0)
+                with tempfile.TemporaryDirectory(dir=dest.parent) as unpack, tarfile.open(fileobj=buf) as tar:
+                    tar.extractall(unpack, filter=_host_owned)
+                    for item in Path(unpack, Path(REPO_DIR).name).iterdir():
+                        item.rename(dest / item.name)
+        finally:
+            container.remove(force=True)
+            client.close()
+
+    def _prediction(self, task: str, sandbox: Sandbox, tmp: Path) -> bytes | Score:
+        """The agent's changes as a binary-safe diff against the base commit, or a Score saying why there are none."""
+        base = shlex.quote(self.instances[task]["base_commit"])
+        name = f".git/hgm-prediction-{secrets.token_hex(8)}.diff"
+        home = f"/tmp/hgm-home-{secrets.token_hex(8)}"
+        cmd = f"mkdir {home} && {GIT} add -A && {GIT} diff --cached --binary --no-color --no-ext-diff {base} > {name}"
+        result = sandbox.exec(cmd, timeout=600, env={"HOME": home, **GIT_ENV})
+        sandbox.exec(f"rm -rf {home}", timeout=60)
+        if result.returncode != 0:
+            return Score(False, f"could not take the agent's diff against the base commit:\n{_tail(result.output)}")
+        try:
+            sandbox.copy_out(name, tmp / "model.patch")
+        except (OSError, ValueError) as e:
+            return Score(False, f"could not read the agent's diff: {e}")
+        patch = (tmp / "model.patch").read_bytes()
+        if not patch.strip():
+            return Score(False, "the agent changed nothing: its diff against the base commit is empty")
+        return patch
+
+
+class _Grading:
+    """One scoring run: fresh repository, model patch, eval script, swebench's report, cleanup."""
+
+    def __init__(self, bench: SWEbenchBenchmark, task: str, spec: Any, sandbox: Sandbox, tmp: Path, patch: bytes):
+        self.bench, self.task, self.spec, self.sandbox, self.tmp, self.patch = bench, task, spec, sandbox, tmp, patch
+        token = secrets.token_hex(8)
+        self.scratch = f".git/hgm-eval-{token}"
+        self.home = f"/tmp/hgm-home-{token}"
+        self.env = {"HOME": self.home, **GIT_ENV}
+        self.applied: str | None = None
+
+    def run(self) -> Score:
+        from swebench.harness.constants import APPLY_PATCH_FAIL, APPLY_PATCH_PASS
+
+        try:
+            self._fresh_repository()
+        except (OSError, RuntimeError, ValueError) as e:
+            return Score(False, "", error=f"could not set up a fresh repository for grading: {e}")
+        log = [f"model patch: {len(self.patch)} bytes"]
+        try:
+            self.applied = self._apply(log)
+            if self.applied is None:
+                return Score(False, "\n".join([*log, APPLY_PATCH_FAIL]))
+            log.append(f"{APPLY_PATCH_PASS} ({self.applied})")
+            return self._evaluate(log)
+        finally:
+            self._clean_up()
+
+    def _exec(self, cmd: str, timeout: float = 600) -> Any:
+        return self.sandbox.exec(cmd, timeout=timeout, env=self.env)
+
+    def _fresh_repository(self) -> None:
+        """Replace the workspace by a pristine checkout, so only what the diff carries reaches the tests."""
+        fresh = self.tmp / "repository"
+        fresh.mkdir()
+        self.bench.prepare(self.task, fresh)
+        wiped = self._exec("chmod -R u+rwX . 2>/dev/null; find . -mindepth 1 -maxdepth 1 -exec rm -rf {} +; ls -A")
+        if wiped.output.strip():
+            raise RuntimeError(f"could not empty the workspace: {wiped.output.strip()[:500]}")
+        self.sandbox.copy_in(fresh, ".")
+        stage = self.tmp / "eval"
+        stage.mkdir()
+        (stage / "model.patch").write_bytes(self.patch)
+        (stage / "eval.sh").write_text(self.spec.eval_script, encoding="utf-8")
+        self.sandbox.copy_in(stage, self.scratch)
+        made = self._exec(f"mkdir {self.home}", timeout=60)
+        if made.returncode != 0:
+            raise RuntimeError(f"could not make a fresh HOME: {made.output.strip()}")
+
+    def _apply(self, log: list[str]) -> str | None:
+        """The first of swebench's apply commands that takes the patch, or None."""
+        patch = f"{self.scratch}/model.patch"
+        for attempt, command in enumerate(git_apply_commands()):
+            if attempt:
+                self._exec(f"{GIT} checkout -- . ; {GIT} clean -fdq")
+            result = self._exec(f"{command} {patch}")
+            if result.returncode == 0:
+                return command
+            log.append(f"`{command}` failed:\n{_tail(result.output, 4000)}")
+        if self._exec(f"{GIT} apply --check --reverse {patch}").returncode == 0:
+            return "already applied"
+        return None
+
+    def _evaluate(self, log: list[str]) -> Score:
+        from swebench.harness.grading import get_eval_report
+
+        output = f"{self.scratch}/test_output.txt"
+        timeout = self.bench.options.timeout
+        result = self._exec(f"bash {self.scratch}/eval.sh > {output} 2>&1", timeout=timeout)
+        try:
+            self.sandbox.copy_out(output, self.tmp / "test_output.txt")
+        except (OSError, ValueError) as e:
+            return Score(False, "\n".join(log), error=f"the eval script left no output: {e}")
+        text = (self.tmp / "test_output.txt").read_text(encoding="utf-8", errors="replace")
+        if result.timed_out:
+            return Score(False, "\n".join([*log, _tail(text), f"Tests timed out after {timeout:g}s"]))
+        patch = self.patch.decode(errors="replace")
+        prediction = {"instance_id": self.task, "model_name_or_path": "hgm", "model_patch": patch}
+        report = get_eval_report(self.spec, prediction, str(self.tmp / "test_output.txt"), include_tests_status=True)
+        verdict = report[self.task]
+        return Score(bool(verdict["resolved"]), "\n".join([*log, _summary(verdict), _tail(text)]))
+
+    def _clean_up(self) -> None:
+        """Leave the workspace as pristine checkout plus model patch, without the hidden tests or our files."""
+        restore = f"{GIT} reset -q --hard; {GIT} clean -fdq"
+        if self.applied and self.applied != "already applied":
+            restore += f"; {self.applied} {self.scratch}/model.patch"
+        self._exec(restore)
+        self.sandbox.exec(f"rm -rf {self.scratch} {self.home}", timeout=60)
+
+
+def _is_clone(path: Path) -> bool:
+    """Whether `path` is a git repository (with a work tree, or bare)."""
+    return (path / ".git").exists() or (path / "HEAD").is_file()
+
+
+def _host_owned(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    """Extract safely, as files of whoever runs hgm rather than of the image's users."""
+    member = tarfile.tar_filter(member, dest)
+    return member.replace(uid=os.getuid(), gid=os.getgid(), uname="", gname="", deep=False)
+
+
+def _summary(verdict: dict[str, Any]) -> str:
+    lines = [f"resolved: {'yes' if verdict['resolved'] else 'no'}"]
+    status = verdict.get("tests_status") or {}
+    for kind in ("FAIL_TO_PASS", "PASS_TO_PASS"):
+        if kind in status:
+            passed, failed = status[kind]["success"], status[kind]["failure"]
+            lines.append(f"{kind}: {len(passed)} passed, {len(failed)} failed")
+            lines += [f"  failed: {test}" for test in failed]
+    if not status:
+        lines.append("the test log could not be parsed (patch or test setup failed)")
+    return "\n".join(lines)
+
+
+def _tail(text: str, limit: int = OUTPUT_LIMIT) -> str:
+    return text if len(text) <= limit else "[... output cut ...]\n" + text[-limit:]
