@@ -33,13 +33,11 @@ def resolve_agent(spec: str) -> tuple[str | None, Callable[[], None]]:
 
 
 def unavailable_tasks(config: RunConfig) -> dict[str, str]:
+    from hgm.bench import task_available
     from hgm.worlds.coding import _check_tasks, make_benchmark
 
     benchmark = make_benchmark(config.coding)
-    available = getattr(benchmark, "available", None)
-    if not callable(available):
-        return {}
-    return {t: str(why) for t in _check_tasks(config.coding, benchmark.tasks()) if (why := available(t))}
+    return {t: why for t in _check_tasks(config.coding, benchmark.tasks()) if (why := task_available(benchmark, t))}
 
 
 def results(archive: Archive, agent: str, benchmark: str, unavailable: dict[str, str]) -> dict[str, Any]:

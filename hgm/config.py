@@ -69,8 +69,9 @@ class SimConfig(Strict):
 class CodingConfig(Strict):
     benchmark: str = Field("builtin", description="Benchmark the agents are scored on.")
     benchmark_path: str | None = Field(None, description="Where the benchmark's tasks live (default: built in).")
+    benchmark_options: dict[str, Any] = Field(default_factory=dict, description="The benchmark adapter's settings.")
     tasks: list[str] | None = Field(None, description="Only these task ids (default: every task).")
-    subset: str | None = Field(None, description="File listing the task ids to use, one per line.")
+    subset: str | None = Field(None, description="Task ids to use: a file (one per line) or a benchmarks/subsets name.")
     seed_path: str | None = Field(None, description="Agent source to start from (default: agent_seed/).")
     model: str = Field("scripted/demo", description="litellm model name used for every role not set below.")
     api_base: str | None = Field(None, description="Endpoint of a local or self-hosted model server.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -204,9 +205,10 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from hgm.gateway.upstream import load_litellm
+        # Same setting as the gateway's loader: the bundled price list, no download at import.
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        import litellm
 
-        litellm = load_litellm()
         handler = _make_handler()
         litellm.custom_provider_map = [
             *[item for item in litellm.custom_provider_map if item.get("provider") != PROVIDER],

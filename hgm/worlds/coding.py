@@ -8,10 +8,9 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from hgm.archive import Archive
-from hgm.bench import Benchmark
+from hgm.bench import Benchmark, registry, task_attempts, task_available, task_feedback, task_image, task_workdir
 from hgm.config import CodingConfig, RunConfig
 from hgm.gateway import Gateway, GatewayConfig, ModelConfig
 from hgm.interfaces import Evaluation, ExecResult, Expansion, NodeRef, Sandbox
@@ -43,7 +42,10 @@ def copy_agent(src: Path, dest: Path) -> None:
 
 def gateway_config(coding: CodingConfig) -> GatewayConfig:
     chosen = {"agent": coding.agent_model, "selfmod": coding.selfmod_model, "diagnosis": coding.diagnosis_model}
-    prices = {"input_cost_per_token": coding.input_cost_per_token, "output_cost_per_token": coding.output_cost_per_token}
+    prices = {
+        "input_cost_per_token": coding.input_cost_per_token,
+        "output_cost_per_token": coding.output_cost_per_token,
+    }
     models = {
         role: ModelConfig(model=chosen[role] or coding.model, api_base=coding.api_base, **prices) for role in ROLES
     }
@@ -53,11 +55,7 @@ def gateway_config(coding: CodingConfig) -> GatewayConfig:
 
 
 def make_benchmark(coding: CodingConfig) -> Benchmark:
-    if coding.benchmark == "builtin":
-        from hgm.bench.builtin import BuiltinBenchmark
-
-        return BuiltinBenchmark(Path(coding.benchmark_path)) if coding.benchmark_path else BuiltinBenchmark()
-    raise ValueError(f"unknown benchmark '{coding.benchmark}'; available: builtin")
+    return registry.make_benchmark(coding.benchmark, coding.benchmark_path, **coding.benchmark_options)
 
 
 def install_scripted_models(coding: CodingConfig) -> None:
@@ -81,11 +79,7 @@ def preflight(config: RunConfig) -> None:
 def _check_tasks(coding: CodingConfig, available: list[str]) -> list[str]:
     wanted = list(coding.tasks or [])
     if coding.subset:
-        try:
-            lines = Path(coding.subset).read_text().splitlines()
-        except OSError as exc:
-            raise ValueError(f"cannot read the subset file {coding.subset}: {exc.strerror}") from None
-        wanted += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        wanted += registry.load_subset(coding.subset, available)
     if not wanted:
         return available
     unknown = sorted(set(wanted) - set(available))
@@ -173,8 +167,7 @@ class CodingWorld:
         self.archive = archive
         self.benchmark = make_benchmark(self.coding)
         tasks = _check_tasks(self.coding, self.benchmark.tasks())
-        available = getattr(self.benchmark, "available", None)
-        self.unavailable = {t: str(why) for t in tasks if callable(available) and (why := available(t))}
+        self.unavailable = {t: why for t in tasks if (why := task_available(self.benchmark, t))}
         self._tasks = [t for t in tasks if t not in self.unavailable]
         if not self._tasks:
             raise ValueError(
@@ -233,10 +226,19 @@ class CodingWorld:
         return self.gateway.socket_path.name
 
     def open(
-        self, agent_source: Path, workspace: Path, token: str, alias: str, label: str, image: str | None = None
+        self,
+        agent_source: Path,
+        workspace: Path,
+        token: str,
+        alias: str,
+        label: str,
+        *,
+        image: str | None = None,
+        workdir: str | None = None,
     ) -> Sandbox:
         mounts = {str(agent_source): AGENT_MOUNT, str(self.socket_dir): GATEWAY_MOUNT}
-        config = self.sandbox_config if image is None else self.sandbox_config.model_copy(update={"image": image})
+        update = {key: value for key, value in (("image", image), ("workdir", workdir)) if value is not None}
+        config = self.sandbox_config.model_copy(update=update)
         return open_sandbox(config, workspace, mounts=mounts, env=self.agent_env(token, alias), label=label)
 
     def run_agent(self, sandbox: Sandbox, statement: str, timeout: float, cancel: threading.Event) -> AgentRun:
@@ -271,11 +273,19 @@ class CodingWorld:
         token = self.gateway.issue_token(node.id, purpose)
         workspace = private_dir(f"hgm-ws-{node.id}-")
         artefacts: dict[str, str] = {}
-        attempts = max(1, int(getattr(self.benchmark, "attempts", 1)))
+        attempts = task_attempts(self.benchmark)
         try:
             self.benchmark.prepare(task, workspace)
             statement = self.benchmark.info(task).statement
-            sandbox = self.open(node.source, workspace, token, "agent", f"node-{node.id}", image=self._image(task))
+            sandbox = self.open(
+                node.source,
+                workspace,
+                token,
+                "agent",
+                f"node-{node.id}",
+                image=task_image(self.benchmark, task),
+                workdir=task_workdir(self.benchmark, task),
+            )
             try:
                 for attempt in range(1, attempts + 1):
                     run = self.run_agent(sandbox, statement, self.coding.agent_timeout, cancel)
@@ -288,7 +298,7 @@ class CodingWorld:
                     artefacts[f"test_output{suffix}.txt"] = score.output
                     if score.resolved or score.error or attempt == attempts:
                         break
-                    statement = f"{statement}\n\n{self._feedback(task, score)}"
+                    statement = f"{statement}\n\n{task_feedback(self.benchmark, task, score)}"
             finally:
                 sandbox.close()
             return Evaluation(
@@ -297,16 +307,6 @@ class CodingWorld:
         finally:
             self.gateway.revoke(token)
             shutil.rmtree(workspace, ignore_errors=True)
-
-    def _image(self, task: str) -> str | None:
-        image = getattr(self.benchmark, "image", None)
-        return image(task) if callable(image) else None
-
-    def _feedback(self, task: str, score: Any) -> str:
-        feedback = getattr(self.benchmark, "feedback", None)
-        if callable(feedback):
-            return str(feedback(task, score))
-        return f"Your previous attempt failed these tests:\n{score.output[-4000:]}\nFix the solution."
 
     def expand(self, parent: NodeRef, child_id: int, dest: Path, cancel: threading.Event) -> Expansion:
         from hgm.selfmod import SelfModification
