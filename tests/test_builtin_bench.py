@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -24,14 +26,24 @@ class LocalSandbox:
         self.workdir = str(workdir)
 
     def exec(self, cmd: str, timeout: float, env: dict[str, str] | None = None) -> ExecResult:
+        # A session of its own, so a timeout kills the test runner the shell started, not just the shell.
+        proc = subprocess.Popen(
+            cmd,
+            shell=True,
+            cwd=self.workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         try:
-            done = subprocess.run(
-                cmd, shell=True, cwd=self.workdir, env=env, capture_output=True, text=True, timeout=timeout
-            )
-        except subprocess.TimeoutExpired as e:
-            out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-            return ExecResult(out, -9, timed_out=True)
-        return ExecResult(done.stdout + done.stderr, done.returncode)
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+            return ExecResult(out or "", -9, timed_out=True)
+        return ExecResult(out, proc.returncode)
 
     def _path(self, dest: str) -> Path:
         path = Path(self.workdir, dest).resolve()
