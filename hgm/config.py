@@ -97,6 +97,7 @@ class RunConfig(Strict):
     seed: int = Field(0, ge=0, description="Seed of every random choice.")
     shutdown_grace: float = Field(30.0, ge=0, description="Seconds in-flight work may finish after Ctrl-C.")
     max_consecutive_errors: int = Field(5, ge=1, description="Infrastructure errors in a row that stop the run.")
+    max_failed_expansions: int = Field(20, ge=1, description="Failed self-modifications in a row that stop the run.")
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
     sim: SimConfig = Field(default_factory=SimConfig)

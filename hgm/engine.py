@@ -25,6 +25,7 @@ from hgm.policy import Decision, SearchParams, best_belief, make_policy
 from hgm.tree import Tree
 
 CANCELLED = "cancelled"
+NOTHING_LEFT = "nothing left to do: every node has been evaluated on every task and none has a success to expand"
 
 
 @dataclass
@@ -92,6 +93,7 @@ class Engine:
         self.running: dict[Future[Any], Job] = {}
         self._buffered: dict[int, NodeRow] = {}
         self._consecutive_errors = 0
+        self._failed_expansions = 0
         self._elapsed_before = float(archive.meta("elapsed") or 0)
         self._t0 = time.monotonic()
         self._commits: dict[int, str | None] = {}
@@ -203,8 +205,9 @@ class Engine:
                 return
             decision = self.policy.decide(self.tree, self.config.budget.max_evals, self._rng(self._k))
             if decision is None:
-                if not self.running:
-                    self.stop_reason = self.stop_reason or "evaluation budget spent"
+                if not self.running and not self.stop_reason:
+                    spent = self.tree.n_evals >= self.config.budget.max_evals
+                    self.stop_reason = "evaluation budget spent" if spent else NOTHING_LEFT
                 return
             self._start(pool, decision)
 
@@ -325,6 +328,10 @@ class Engine:
         assert row is not None
         self._buffered[job.child] = row
         self._flush_nodes()
+        # When nothing is left to evaluate, the policy can only expand; failures must not loop forever.
+        self._failed_expansions = 0 if result.ok else self._failed_expansions + 1
+        if self._failed_expansions >= self.config.max_failed_expansions and not self.stopping:
+            self.request_stop(f"{self._failed_expansions} self-modifications in a row failed; last: {result.reason}")
         if exc is None:
             self._consecutive_errors = 0
 

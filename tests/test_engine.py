@@ -128,3 +128,22 @@ def test_inspection_while_a_run_is_in_progress(tmp_path: Path):
     finally:
         proc.kill()
         proc.wait()
+
+
+class _NeverImproves(SimWorld):
+    """A world whose every self-modification fails, as with a broken model configuration."""
+
+    def expand(self, parent, child_id, dest, cancel):  # type: ignore[no-untyped-def]
+        from hgm.interfaces import Expansion
+
+        return Expansion(ok=False, reason="diagnosis failed: unknown model")
+
+
+def test_failing_self_modifications_stop_the_run_instead_of_looping(tmp_path: Path):
+    config = load_config(overrides=["budget.max_evals=50", "sim.n_tasks=3", "max_failed_expansions=6"])
+    archive = Archive.create(tmp_path / "run", config.model_dump(mode="json"))
+    engine = Engine(archive, _NeverImproves("smooth", 0, n_tasks=3), config)
+    reason = engine.run()
+    assert reason == "6 self-modifications in a row failed; last: diagnosis failed: unknown model"
+    assert len(archive.evaluations()) == 3
+    assert len([n for n in archive.nodes() if n.status == "failed"]) == 6
