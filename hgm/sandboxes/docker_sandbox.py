@@ -2,6 +2,10 @@
 
 Files move with put_archive/get_archive, so a remote engine (DOCKER_HOST) works for everything except `mounts`:
 those are bind mounts of host paths and only make sense when the engine runs on this machine.
+
+A task image may bring its own workdir (SWE-bench: the repository at /testbed, owned by root): the workspace
+volume then starts as a copy of it, which is handed to the agent user before anything else runs. Commands see the
+image's own PATH, so toolchains it installs (conda, Go, ...) are found.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ KEEPER = "65534:65534"
 MiB = 1024 * 1024
 SPOOL = 16 * MiB
 KILL_GRACE = 10.0
+CHOWN_TIMEOUT = 600
+# Exit status 0 iff everything under the workdir is the agent's (an unreadable entry counts as not).
+OWNED_BY_AGENT = f'test -z "$(find "$1" ! -user {AGENT_UID} -print -quit 2>&1)"'
 # One stream keeps stdout and stderr in order; what the command leaves running is killed, as on every backend.
 WRAPPER = 'exec 2>&1; sh -c "$1"; rc=$?; kill -KILL -1 2>/dev/null; exit $rc'
 
@@ -63,6 +70,15 @@ def _to_host(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
     return tarfile.tar_filter(member, dest).replace(uid=os.getuid(), gid=os.getgid(), uname="", gname="", deep=False)
 
 
+def image_path(image_env: list[str] | None) -> dict[str, str]:
+    """The PATH an image's `Config.Env` sets, as an environment layer; empty when it sets none."""
+    for entry in image_env or []:
+        key, _, value = entry.partition("=")
+        if key == "PATH" and value:
+            return {"PATH": value}
+    return {}
+
+
 def _drain(stream: Iterator[bytes], output: CappedOutput) -> None:
     for chunk in stream:
         output.write(chunk)
@@ -83,12 +99,14 @@ class DockerSandbox(ClosesOnExit):
             raise FileNotFoundError(f"sandbox workspace {workspace} is not a directory")
         self.config = config
         self.workdir = config.workdir
-        self._env = sandbox_env("/tmp", env)
         self._client = docker_client()
         volumes = [Mount(config.workdir, None, type="volume")]
         volumes += [Mount(inside, host, type="bind", read_only=True) for host, inside in (mounts or {}).items()]
+        self._labels = {LABEL: "1", OWNER_LABEL: owner_tag(), NAME_LABEL: label}
         name = "-".join(part for part in ("hgm", _slug(label), uuid.uuid4().hex[:8]) if part)
         try:
+            image_env = (self._client.images.get(config.image).attrs.get("Config") or {}).get("Env")
+            self._env = sandbox_env("/tmp", image_path(image_env), env)
             self._container = self._client.containers.run(
                 config.image,
                 ["sleep", "infinity"],
@@ -99,7 +117,7 @@ class DockerSandbox(ClosesOnExit):
                 user=KEEPER,
                 working_dir=config.workdir,
                 environment=self._env,
-                labels={LABEL: "1", OWNER_LABEL: owner_tag(), NAME_LABEL: label},
+                labels=self._labels,
                 network_mode="none",
                 read_only=True,
                 tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={config.tmp_mb}m,mode=1777"},
@@ -122,6 +140,7 @@ class DockerSandbox(ClosesOnExit):
             self._client.close()
             raise
         try:
+            self._give_workdir_to_agent()
             self.copy_in(workspace, ".")
         except BaseException:
             self.close()
@@ -131,6 +150,45 @@ class DockerSandbox(ClosesOnExit):
     def name(self) -> str:
         """The container's name."""
         return str(self._container.name)
+
+    def _give_workdir_to_agent(self) -> None:
+        """Make the workspace volume the agent's when the image's files at the workdir filled it as another user's."""
+        if self._run_detached(["sh", "-c", OWNED_BY_AGENT, "hgm", self.workdir], AGENT) == 0:
+            return
+        self._container.reload()
+        volume = next(m["Name"] for m in self._container.attrs["Mounts"] if m["Destination"] == self.workdir)
+        # A short-lived root container with only CHOWN and DAC_OVERRIDE does it; the sandbox never holds a capability.
+        helper = self._client.containers.create(
+            self.config.image,
+            ["-R", "-h", AGENT, self.workdir],
+            entrypoint=["chown"],
+            name=f"{self.name}-chown",
+            user="0:0",
+            labels=self._labels,
+            network_mode="none",
+            read_only=True,
+            mounts=[Mount(self.workdir, volume, type="volume", no_copy=True)],
+            nano_cpus=int(self.config.cpus * 1e9),
+            mem_limit=f"{self.config.memory_mb}m",
+            pids_limit=self.config.pids,
+            cap_drop=["ALL"],
+            cap_add=["CHOWN", "DAC_OVERRIDE"],
+            security_opt=["no-new-privileges"],
+        )
+        try:
+            helper.start()
+            status = helper.wait(timeout=CHOWN_TIMEOUT)["StatusCode"]
+            problem = "" if status == 0 else helper.logs().decode(errors="replace").strip()[-2000:] or f"exit {status}"
+        except docker.errors.APIError as exc:
+            problem = str(exc)
+        finally:
+            helper.remove(force=True)
+        if problem:
+            raise SandboxError(
+                f"could not give {self.workdir} of image {self.config.image} to the sandbox user (uid {AGENT_UID}) "
+                f"with `chown -R` as root: {problem}. Make it theirs in the image (`RUN chown -R {AGENT} "
+                f"{self.workdir}`) or choose another workdir"
+            )
 
     def _run_detached(self, argv: list[str], user: str) -> int:
         api = self._client.api
