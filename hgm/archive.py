@@ -83,7 +83,8 @@ class Archive:
     """Everything about one run; opened read-only by inspectors, read-write (and locked) by the engine."""
 
     def __init__(self, path: Path, *, readonly: bool = True) -> None:
-        self.path = Path(path)
+        # Absolute: git commands run with the lineage as their working directory.
+        self.path = Path(path).absolute()
         if not is_run_dir(self.path):
             raise ArchiveError(f"{self.path} is not an hgm run directory (no {DB_NAME}); start one with `hgm run`")
         self.readonly = readonly

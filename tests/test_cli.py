@@ -124,3 +124,11 @@ def test_real_subprocess_run(tmp_path: Path):
         timeout=60,
     )
     assert bad.returncode == 2 and "not an hgm run directory" in bad.stderr
+
+
+def test_relative_run_directory(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = _run("run", "--max-evals", "6", "--out", "runs/rel", "-q")
+    assert result.exit_code == 0, result.output
+    assert _run("show", "runs/rel", "1").exit_code == 0
+    assert _run("resume", "runs/rel", "--max-evals", "8", "-q").exit_code == 0
