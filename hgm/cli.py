@@ -286,7 +286,7 @@ def best(
             if node.true_quality is not None:
                 console.print(f"true quality (simulated world): {node.true_quality:.3f}", highlight=False)
         if export is not None:
-            console.print(f"exported to {export}", highlight=False)
+            err.print(f"exported to {export}", highlight=False)
 
 
 @app.command()
