@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -76,6 +78,10 @@ def make_world(config: RunConfig, archive: Archive | None) -> Any:
     return coding.CodingWorld(config, archive)
 
 
+def _disk_full(exc: BaseException) -> bool:
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in str(exc)
+
+
 def _execute(archive: Archive, config: RunConfig, quiet: bool) -> None:
     world = make_world(config, archive)
     live: Live | None = None
@@ -96,6 +102,15 @@ def _execute(archive: Archive, config: RunConfig, quiet: bool) -> None:
                 reason = engine.run()
         else:
             reason = engine.run()
+    except (sqlite3.OperationalError, OSError) as exc:
+        if not _disk_full(exc):
+            raise
+        err.print(
+            f"[red]error:[/red] the disk holding {archive.path} is full ({exc}). Everything completed is saved; "
+            f"free some space, then `hgm resume {archive.path}`.",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
     finally:
         world.close()
     snap = engine.snapshot()

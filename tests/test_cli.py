@@ -132,3 +132,28 @@ def test_relative_run_directory(tmp_path: Path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert _run("show", "runs/rel", "1").exit_code == 0
     assert _run("resume", "runs/rel", "--max-evals", "8", "-q").exit_code == 0
+
+
+def test_full_disk_is_a_clear_error_and_the_run_resumes(tmp_path: Path, monkeypatch):
+    import sqlite3 as sqlite
+
+    from hgm.archive import Archive
+
+    real = Archive.finish_evaluation
+    calls = {"n": 0}
+
+    def failing(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise sqlite.OperationalError("database or disk is full")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Archive, "finish_evaluation", failing)
+    out = tmp_path / "run"
+    result = _run("run", "--max-evals", "20", "--out", str(out), "-q")
+    assert result.exit_code == 1
+    assert "is full" in result.output and f"hgm resume {out}" in result.output
+    monkeypatch.setattr(Archive, "finish_evaluation", real)
+    assert _run("resume", str(out), "-q").exit_code == 0
+    nodes = json.loads(_run("tree", str(out), "--json").output)
+    assert sum(n["n_evals"] for n in nodes) == 20
