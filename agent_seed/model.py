@@ -82,25 +82,27 @@ class GatewayModel:
                 time.sleep(delay)
                 delay *= 2
             try:
-                status, data = self._post(body)
+                status, data, final = self._post(body)
             except (OSError, http.client.HTTPException) as e:
                 problem = f"connection to {self.gateway} failed: {e!r}"
                 continue
             if status < 300:
                 return parse_reply(data)
             problem = f"HTTP {status}: {data[:1000].decode('utf-8', errors='replace')}"
-            if status < 500:
+            # The gateway already retried what can be retried; it says so with x-should-retry: false.
+            if status < 500 or final:
                 raise ModelError(f"The gateway refused the request ({problem}).")
         raise ModelError(f"The gateway failed {settings.MODEL_RETRIES + 1} times; last error: {problem}")
 
-    def _post(self, body: bytes) -> tuple[int, bytes]:
+    def _post(self, body: bytes) -> tuple[int, bytes, bool]:
         conn = self._connect()
         try:
             path = self._parts.path.rstrip("/") if self._parts.scheme == "http" else ""
             headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"}
             conn.request("POST", f"{path}/v1/chat/completions", body=body, headers=headers)
             response = conn.getresponse()
-            return response.status, response.read()
+            final = (response.getheader("x-should-retry") or "").lower() == "false"
+            return response.status, response.read(), final
         finally:
             conn.close()
 

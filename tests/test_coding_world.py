@@ -204,3 +204,14 @@ def test_child_that_deletes_its_own_source_is_rejected(tmp_path: Path, rootfs: P
         unregister_script("deleter")
     _every_self_modification_failed(archive, "deleted its own package")
     assert all(n.commit_sha is None for n in archive.nodes() if n.status == "failed")
+
+
+def test_agent_model_without_key_is_an_infrastructure_error_not_a_failed_task(
+    tmp_path: Path, rootfs: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    archive = _run_inprocess(tmp_path, "--set", "coding.agent_model=openai/gpt-4o-mini")
+    assert archive.evaluations() == [], "no task may be scored as failed when the model was never reached"
+    errors = archive.work(status="error")
+    assert errors and all("OPENAI_API_KEY" in (w.error or "") for w in errors)
+    assert _stop_reason(archive).startswith("5 infrastructure errors in a row")

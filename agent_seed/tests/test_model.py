@@ -29,9 +29,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers["Content-Length"])
         server: Any = self.server
         server.requests.append((self.path, dict(self.headers), json.loads(self.rfile.read(length))))
-        status, body = server.script.pop(0)
+        status, body, *extra = server.script.pop(0)
         data = json.dumps(body).encode()
         self.send_response(status)
+        for name, value in (extra[0] if extra else {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -55,7 +57,7 @@ class GatewayModelTest(unittest.TestCase):
         patcher.start()
         self.addCleanup(patcher.stop)
 
-    def serve(self, server: Any, script: list[tuple[int, Any]]) -> Any:
+    def serve(self, server: Any, script: list[tuple[Any, ...]]) -> Any:
         server.script = list(script)
         server.requests = []
         thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
@@ -64,7 +66,7 @@ class GatewayModelTest(unittest.TestCase):
         self.addCleanup(server.shutdown)
         return server
 
-    def tcp(self, script: list[tuple[int, Any]]) -> tuple[Any, GatewayModel]:
+    def tcp(self, script: list[tuple[Any, ...]]) -> tuple[Any, GatewayModel]:
         server = self.serve(TCPServer(("127.0.0.1", 0), Handler), script)
         return server, GatewayModel(f"http://127.0.0.1:{server.server_address[1]}", "secret", "agent")
 
@@ -98,6 +100,13 @@ class GatewayModelTest(unittest.TestCase):
         with self.assertRaisesRegex(ModelError, "HTTP 500"):
             model.query([], [])
         self.assertEqual(len(server.requests), settings.MODEL_RETRIES + 1)
+
+    def test_error_the_gateway_marks_final_is_not_retried(self) -> None:
+        final = (502, {"error": "provider_key_missing"}, {"x-should-retry": "false"})
+        server, model = self.tcp([final, (200, OK_BODY)])
+        with self.assertRaisesRegex(ModelError, "refused the request.*502.*provider_key_missing"):
+            model.query([], [])
+        self.assertEqual(len(server.requests), 1)
 
     def test_client_error_is_not_retried(self) -> None:
         server, model = self.tcp([(401, {"error": "bad token"}), (200, OK_BODY)])

@@ -95,12 +95,30 @@ def private_dir(prefix: str) -> Path:
     return path
 
 
+# Gateway error codes that say the model cannot be reached at all: a task run that met one proves nothing about
+# the agent, so it is an infrastructure error rather than a failed task.
+UNREACHABLE = (
+    "provider_key_missing",
+    "provider_model_not_found",
+    "provider_auth_failed",
+    "provider_permission_denied",
+    "provider_payment_required",
+    "provider_unreachable",
+    "provider_unavailable",
+    "provider_timeout",
+    "rate_limited",
+    "provider_error",
+    "gateway_error",
+)
+
+
 class CostMeter:
     """Records every model call in the archive and keeps per-(node, purpose) totals for the work that made them."""
 
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
         self._costs: dict[tuple[int | None, str], float] = defaultdict(float)
+        self._unreachable: dict[tuple[int | None, str], str] = {}
         self._lock = threading.Lock()
 
     def record_llm_call(
@@ -127,10 +145,17 @@ class CostMeter:
         )
         with self._lock:
             self._costs[(node_id, purpose)] += cost
+            if error and error.startswith(UNREACHABLE):
+                self._unreachable[(node_id, purpose)] = error
 
     def take(self, node_id: int | None, purpose: str) -> float:
         with self._lock:
             return self._costs.pop((node_id, purpose), 0.0)
+
+    def take_unreachable(self, node_id: int | None, purpose: str) -> str:
+        """The last error that showed the model unreachable during this work, or ''."""
+        with self._lock:
+            return self._unreachable.pop((node_id, purpose), "")
 
 
 @dataclass
@@ -301,8 +326,12 @@ class CodingWorld:
                     statement = f"{statement}\n\n{task_feedback(self.benchmark, task, score)}"
             finally:
                 sandbox.close()
+            unreachable = self.meter.take_unreachable(node.id, purpose)
             return Evaluation(
-                score.resolved, cost=self.meter.take(node.id, purpose), artefacts=artefacts, error=score.error
+                score.resolved and not unreachable,
+                cost=self.meter.take(node.id, purpose),
+                artefacts=artefacts,
+                error=score.error or (f"model unreachable: {unreachable}" if unreachable else ""),
             )
         finally:
             self.gateway.revoke(token)
