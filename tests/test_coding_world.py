@@ -215,3 +215,17 @@ def test_agent_model_without_key_is_an_infrastructure_error_not_a_failed_task(
     errors = archive.work(status="error")
     assert errors and all("OPENAI_API_KEY" in (w.error or "") for w in errors)
     assert _stop_reason(archive).startswith("5 infrastructure errors in a row")
+
+
+@pytest.mark.parametrize("backend", ["local", "bwrap"])
+def test_bench_measures_one_agent_outside_a_run(tmp_path: Path, backend: str, rootfs: Path):
+    out = tmp_path / "bench"
+    result = runner.invoke(
+        app, ["bench", "seed", "--sandbox", backend, "--tasks", "roman_numerals,chunking", "--out", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{") :])
+    verdicts = {row["task"]: row["resolved"] for row in report["tasks"]}
+    # The scripted solver knows roman_numerals and gives up on chunking (hgm/models/demo.py).
+    assert verdicts == {"roman_numerals": True, "chunking": False}
+    assert report["solved"] == 1 and report["evaluated"] == 2

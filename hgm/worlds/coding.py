@@ -236,20 +236,6 @@ class CodingWorld:
 
     # -- running an agent --------------------------------------------------------------------------------------
 
-    def agent_env(self, token: str, alias: str) -> dict[str, str]:
-        return {
-            "HGM_GATEWAY": f"unix://{GATEWAY_MOUNT}/{self.gateway_socket_name}",
-            "HGM_TOKEN": token,
-            "HGM_MODEL": alias,
-            "PYTHONPATH": AGENT_MOUNT,
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-
-    @property
-    def gateway_socket_name(self) -> str:
-        assert self.gateway.socket_path is not None
-        return self.gateway.socket_path.name
-
     def open(
         self,
         agent_source: Path,
@@ -261,10 +247,23 @@ class CodingWorld:
         image: str | None = None,
         workdir: str | None = None,
     ) -> Sandbox:
-        mounts = {str(agent_source): AGENT_MOUNT, str(self.socket_dir): GATEWAY_MOUNT}
+        """A sandbox on `workspace` in which the agent at `agent_source` can run and reach the gateway."""
+        assert self.gateway.socket_path is not None
+        agent, gateway = AGENT_MOUNT, f"{GATEWAY_MOUNT}/{self.gateway.socket_path.name}"
+        mounts: dict[str, str] | None = {str(agent_source): AGENT_MOUNT, str(self.socket_dir): GATEWAY_MOUNT}
+        if self.sandbox_config.backend == "local":
+            # No mount namespace without isolation: the agent uses the host paths themselves.
+            agent, gateway, mounts = str(agent_source), str(self.gateway.socket_path), None
+        env = {
+            "HGM_GATEWAY": f"unix://{gateway}",
+            "HGM_TOKEN": token,
+            "HGM_MODEL": alias,
+            "PYTHONPATH": agent,
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
         update = {key: value for key, value in (("image", image), ("workdir", workdir)) if value is not None}
         config = self.sandbox_config.model_copy(update=update)
-        return open_sandbox(config, workspace, mounts=mounts, env=self.agent_env(token, alias), label=label)
+        return open_sandbox(config, workspace, mounts=mounts, env=env, label=label)
 
     def run_agent(self, sandbox: Sandbox, statement: str, timeout: float, cancel: threading.Event) -> AgentRun:
         """Run the mounted agent on `statement` in the sandbox's workspace; never raises for agent failures."""
