@@ -4,7 +4,7 @@ Prints markdown tables: the mean true q of the best-belief agent (with its stand
 policy, landscape and budget; the best true q present anywhere in the tree (what the search found, whether or not it
 was picked); and microseconds per `decide` / `best_belief` call on trees of 1,000 and 10,000 nodes.
 
-    python benchmarks/search_efficiency.py [--seeds 20] [--budgets 100,300,1000] [--jobs 2]
+    python benchmarks/search_efficiency.py [--seeds 20] [--budgets 100,300,1000] [--jobs 2] [--decision-cost-only]
 """
 
 from __future__ import annotations
@@ -91,6 +91,13 @@ def decision_cost_table() -> None:
     print("|---:|---|---:|---:|")
     for n in (1_000, 10_000):
         cost_rows(n)
+    print("\nThompson draws are made once per group of nodes with equal counts:\n")
+    print("| nodes | open nodes | own-count groups | expansion candidates | clade-count groups |")
+    print("|---:|---:|---:|---:|---:|")
+    for n in (1_000, 10_000):
+        tree = synthetic_tree(n)
+        own, clade = tree.eval_groups.as_dict(), tree.parent_groups.as_dict()
+        print(f"| {n} | {len(tree.eval_groups)} | {len(own)} | {len(tree.parent_groups)} | {len(clade)} |")
 
 
 def cost_rows(n: int) -> None:
@@ -120,9 +127,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20, help="seeds per policy, landscape and budget")
     parser.add_argument("--budgets", default="100,300,1000", help="comma-separated evaluation budgets")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    parser.add_argument("--decision-cost-only", action="store_true", help="skip the simulated searches")
     args = parser.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
-    quality_tables(args.seeds, budgets, args.jobs)
+    if not args.decision_cost_only:
+        quality_tables(args.seeds, budgets, args.jobs)
     decision_cost_table()
 
 

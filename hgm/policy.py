@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
+from scipy.special import betainccinv, betaln
 
-from hgm.tree import Tree
+from hgm.tree import NodeGroups, Tree
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,60 @@ def sample_beta(rng: np.random.Generator, a: np.ndarray, b: np.ndarray) -> np.nd
     return x / (x + g[a.size :])
 
 
+PLAIN_MAX = 2048
+"""Up to this many candidates, one Beta draw per node is cheaper than drawing per group (same law either way)."""
+
+_SEEDS = 4
+"""Groups whose maxima are drawn first, to set the bar that most other groups then cannot reach."""
+
+
+def group_argmax(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, k: np.ndarray) -> int:
+    """Index of the group holding the largest of independent draws, k[i] of them from Beta(a[i] >= 1, b[i]); exact.
+
+    A group's maximum is F^-1(V) with V = U ** (1 / k) for a uniform U. Inverting F is costly, so it is done for a few
+    promising groups and then only for groups whose V is above F(best so far); the others cannot win. Cheap upper
+    bounds on 1 - F(x) settle most groups without computing F: Beta(a, b) is sub-Gaussian with variance proxy
+    1 / (4 (a + b + 1)) (Marchal and Arbel, 2017), and y**(a - 1) <= 1 bounds the density's tail integral.
+    """
+    ab = a + b
+    mean = a / ab
+    tail = -np.expm1(np.log1p(-rng.random(a.size)) / k)  # 1 - V, kept precise near 0
+    out = np.full(a.size, -np.inf)
+    score = mean + np.sqrt((1.0 + np.log(k)) / (ab + 1.0))  # a rough upper reach of the group's maximum
+    first = np.argpartition(-score, _SEEDS)[:_SEEDS] if a.size > _SEEDS else np.arange(a.size)
+    out[first] = betainccinv(a[first], b[first], tail[first])
+    # A group may win only if 1 - V < 1 - F(best); a margin keeps rounding from making a bound too tight.
+    best, log_tail = out.max(), np.log(tail)
+    maybe = log_tail < -2.0 * (ab + 1.0) * np.maximum(best - mean, 0.0) ** 2 + 1e-9
+    maybe[first] = False
+    i = np.flatnonzero(maybe)
+    maybe[i] = log_tail[i] < _log_tail_bound(a[i], b[i], best) + 1e-9
+    out[maybe] = betainccinv(a[maybe], b[maybe], tail[maybe])
+    return int(np.argmax(out))
+
+
+def _log_tail_bound(a: np.ndarray, b: np.ndarray, x: float) -> np.ndarray:
+    """Log of a bound on P(X > x), X ~ Beta(a, b), a >= 1: y**(a - 1) <= 1 gives (1 - x)**b / (b B(a, b))."""
+    if x >= 1.0:
+        return np.full(a.shape, -np.inf)
+    return np.where(a >= 1.0, b * np.log1p(-x) - np.log(b) - betaln(a, b), 0.0)
+
+
+def thompson_pick(groups: NodeGroups, t: float, rng: np.random.Generator) -> int:
+    """The node with the largest of independent Beta(t (1 + s), t (1 + f)) draws over all members of `groups`.
+
+    Same law as drawing per node: the group maximum is drawn exactly, and the winner within its group is uniform
+    because members are exchangeable.
+    """
+    slots, s, f, k = groups.table()
+    g = group_argmax(rng, t * (1.0 + s), t * (1.0 + f), k)
+    return groups.member(int(slots[g]), int(rng.integers(k[g])) if k[g] > 1 else 0)
+
+
 # ---- the expand-or-evaluate schedule shared by hgm, greedy and random ------------------------------------------
 
-ParentRule = Callable[[Tree, np.ndarray, float, np.random.Generator], int]
-"""Picks a parent among candidate node ids (non-empty), given tau and the rng."""
+ParentRule = Callable[[Tree, float, np.random.Generator], int]
+"""Picks a parent among the expansion candidates (there is at least one), given tau and the rng."""
 
 
 class AlphaPolicy:
@@ -115,35 +166,47 @@ class AlphaPolicy:
         return None if want_expand else self._expand(tree, t, rng)
 
     def _expand(self, tree: Tree, t: float, rng: np.random.Generator) -> Decision | None:
-        candidates = np.flatnonzero((tree.own_s > 0) & ~tree.failed)
-        if candidates.size == 0:
+        if not tree.parent_groups:
             return None
-        return Decision("expand", self._parent_rule(tree, candidates, t, rng))
+        return Decision("expand", self._parent_rule(tree, t, rng))
 
 
-def _hgm_parent(tree: Tree, candidates: np.ndarray, t: float, rng: np.random.Generator) -> int:
-    theta = sample_beta(rng, t * (1.0 + tree.clade_s[candidates]), t * (1.0 + tree.clade_f[candidates]))
-    return int(candidates[np.argmax(theta)])
+def expand_candidates(tree: Tree) -> np.ndarray:
+    """Node ids that may be expanded: non-failed, with at least one own success (the members of parent_groups)."""
+    return np.flatnonzero((tree.own_s > 0) & ~tree.failed)
 
 
-def _greedy_parent(tree: Tree, candidates: np.ndarray, t: float, rng: np.random.Generator) -> int:
+def _hgm_parent(tree: Tree, t: float, rng: np.random.Generator) -> int:
+    if len(tree.parent_groups) > PLAIN_MAX:
+        return thompson_pick(tree.parent_groups, t, rng)
+    return _plain_pick(expand_candidates(tree), tree.clade_s, tree.clade_f, t, rng)
+
+
+def _greedy_parent(tree: Tree, t: float, rng: np.random.Generator) -> int:
+    candidates = expand_candidates(tree)
     s, f = tree.own_s[candidates], tree.own_f[candidates]
     mean = s / (s + f)
     best = candidates[mean == mean.max()]
     return int(best[rng.integers(best.size)]) if best.size > 1 else int(best[0])
 
 
-def _random_parent(tree: Tree, candidates: np.ndarray, t: float, rng: np.random.Generator) -> int:
+def _random_parent(tree: Tree, t: float, rng: np.random.Generator) -> int:
+    candidates = expand_candidates(tree)
     return int(candidates[rng.integers(candidates.size)])
 
 
 def _thompson_evaluate(tree: Tree, t: float, rng: np.random.Generator) -> Decision | None:
-    open_nodes = np.flatnonzero((tree.reserved < tree.n_tasks) & ~tree.failed)
-    if open_nodes.size == 0:
+    if not tree.eval_groups:
         return None
-    s, f = tree.own_s, tree.own_f
-    theta = sample_beta(rng, t * (1.0 + s[open_nodes]), t * (1.0 + f[open_nodes]))
-    return _evaluate(tree, int(open_nodes[np.argmax(theta)]), rng)
+    if len(tree.eval_groups) > PLAIN_MAX:
+        return _evaluate(tree, thompson_pick(tree.eval_groups, t, rng), rng)
+    open_nodes = np.flatnonzero((tree.reserved < tree.n_tasks) & ~tree.failed)
+    return _evaluate(tree, _plain_pick(open_nodes, tree.own_s, tree.own_f, t, rng), rng)
+
+
+def _plain_pick(nodes: np.ndarray, s: np.ndarray, f: np.ndarray, t: float, rng: np.random.Generator) -> int:
+    theta = sample_beta(rng, t * (1.0 + s[nodes]), t * (1.0 + f[nodes]))
+    return int(nodes[np.argmax(theta)])
 
 
 def _evaluate(tree: Tree, node: int, rng: np.random.Generator) -> Decision:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,6 +11,86 @@ _IN_FLIGHT = 0
 _SUCCESS = 1
 _FAILURE = 2
 _INITIAL_CAPACITY = 64
+
+
+class NodeGroups:
+    """Some of the tree's nodes, grouped by a pair of counts (s, f) and kept up to date by the tree.
+
+    Members of a group are exchangeable for Thompson sampling, so a policy can draw once per group. Groups are read in
+    (s, f) order and members in id order, so what a policy draws depends on the tree's state, never on its history.
+    """
+
+    def __init__(self) -> None:
+        self._key_of: dict[int, tuple[int, int]] = {}
+        self._slot_of: dict[tuple[int, int], int] = {}
+        self._members: list[list[int]] = []
+        self._free: list[int] = []
+        self._s = np.zeros(_INITIAL_CAPACITY, dtype=np.int64)
+        self._f = np.zeros(_INITIAL_CAPACITY, dtype=np.int64)
+        self._k = np.zeros(_INITIAL_CAPACITY, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._key_of)
+
+    def put(self, node: int, s: int, f: int) -> None:
+        """Place `node` in the group (s, f), leaving its old group if it had one."""
+        key = (s, f)
+        old = self._key_of.get(node)
+        if old == key:
+            return
+        if old is not None:
+            self._leave(node, old)
+        slot = self._slot_of.get(key)
+        if slot is None:
+            slot = self._open_slot(key)
+        bisect.insort(self._members[slot], node)
+        self._k[slot] += 1
+        self._key_of[node] = key
+
+    def discard(self, node: int) -> None:
+        """Take `node` out of its group, if it is in one."""
+        old = self._key_of.pop(node, None)
+        if old is not None:
+            self._leave(node, old)
+
+    def table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(slots, s, f, sizes) of the non-empty groups, in (s, f) order; pass a slot to `member`."""
+        slots = np.flatnonzero(self._k[: len(self._members)])
+        s, f = self._s[slots], self._f[slots]
+        order = np.argsort((s << 32) | f)  # keys are unique
+        slots = slots[order]
+        return slots, s[order], f[order], self._k[slots]
+
+    def member(self, slot: int, i: int) -> int:
+        """The `i`-th smallest node id of a group."""
+        return self._members[slot][i]
+
+    def as_dict(self) -> dict[tuple[int, int], list[int]]:
+        """Every non-empty group, (s, f) to its sorted member ids."""
+        return {key: list(self._members[slot]) for key, slot in self._slot_of.items()}
+
+    def _leave(self, node: int, key: tuple[int, int]) -> None:
+        slot = self._slot_of[key]
+        members = self._members[slot]
+        del members[bisect.bisect_left(members, node)]
+        self._k[slot] -= 1
+        if not members:
+            del self._slot_of[key]
+            self._free.append(slot)
+
+    def _open_slot(self, key: tuple[int, int]) -> int:
+        if self._free:
+            slot = self._free.pop()
+        else:
+            slot = len(self._members)
+            self._members.append([])
+            if slot == self._k.size:
+                for name in ("_s", "_f", "_k"):
+                    old = getattr(self, name)
+                    setattr(self, name, np.concatenate([old, np.zeros_like(old)]))
+        self._s[slot], self._f[slot] = key
+        self._slot_of[key] = slot
+        return slot
 
 
 class Tree:
@@ -40,6 +121,8 @@ class Tree:
         self._n_evals = 0
         self._n_evals_in_flight = 0
         self._n_expansions_in_flight = 0
+        self._eval_groups = NodeGroups()
+        self._parent_groups = NodeGroups()
 
     # ---- write side -------------------------------------------------------------------------------------------
 
@@ -63,6 +146,7 @@ class Tree:
             self._children[parent].append(node_id)
             self._n_children[parent] += 1
         self._n += 1
+        self._eval_groups.put(node_id, 0, 0)
 
     def mark_failed(self, node_id: int) -> None:
         """Mark a failed expansion's node: it is never evaluated or expanded but still counts in |T|."""
@@ -72,6 +156,7 @@ class Tree:
         if self._results[node_id] or self._expanding[node_id] or self._children[node_id]:
             raise ValueError(f"node {node_id} already has evaluations or children and cannot be marked failed")
         self._failed[node_id] = True
+        self._eval_groups.discard(node_id)
 
     def start_eval(self, node_id: int, task: str) -> None:
         """Reserve `task` on `node_id` so that it is no longer left for that node."""
@@ -83,6 +168,7 @@ class Tree:
         self._taken[node_id][ti] = True
         self._reserved[node_id] += 1
         self._n_evals_in_flight += 1
+        self._regroup_eval(node_id)
 
     def finish_eval(self, node_id: int, task: str, success: bool) -> None:
         """Record a result (reserved or not, so resume can replay results) and add it to every ancestor's clade."""
@@ -99,9 +185,12 @@ class Tree:
         self._results[node_id][ti] = _SUCCESS if success else _FAILURE
         own, clade = (self._s, self._cs) if success else (self._f, self._cf)
         own[node_id] += 1
+        self._regroup_eval(node_id)
         a = node_id
         while a >= 0:
             clade[a] += 1
+            if self._s[a]:  # ancestors of an evaluated node are never failed
+                self._parent_groups.put(a, int(self._cs[a]), int(self._cf[a]))
             a = int(self._parent[a])
         self._n_evals += 1
 
@@ -115,6 +204,7 @@ class Tree:
         self._taken[node_id][ti] = False
         self._reserved[node_id] -= 1
         self._n_evals_in_flight -= 1
+        self._regroup_eval(node_id)
 
     def start_expand(self, parent: int) -> None:
         """Count an expansion of `parent` as in flight."""
@@ -212,6 +302,16 @@ class Tree:
         self._check(node_id)
         return sorted((self._tasks[i] for i, r in self._results[node_id].items() if r == _IN_FLIGHT), key=self._key)
 
+    @property
+    def eval_groups(self) -> NodeGroups:
+        """Nodes with tasks left (failed ones excluded), grouped by their own (successes, failures)."""
+        return self._eval_groups
+
+    @property
+    def parent_groups(self) -> NodeGroups:
+        """Non-failed nodes with at least one own success, grouped by their clade (successes, failures)."""
+        return self._parent_groups
+
     # Read-only array views of length n_nodes, for vectorised policies.
 
     @property
@@ -271,6 +371,12 @@ class Tree:
             new = np.full(self._cap, -1, dtype=old.dtype) if name == "_parent" else np.zeros(self._cap, old.dtype)
             new[: len(old)] = old
             setattr(self, name, new)
+
+    def _regroup_eval(self, node_id: int) -> None:
+        if self._reserved[node_id] < len(self._tasks) and not self._failed[node_id]:
+            self._eval_groups.put(node_id, int(self._s[node_id]), int(self._f[node_id]))
+        else:
+            self._eval_groups.discard(node_id)
 
     def _check(self, node_id: int) -> None:
         if not 0 <= node_id < self._n:

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import integrate, stats
+from scipy.special import betaincc
 
 from hgm.policy import (
     POLICIES,
@@ -14,13 +16,23 @@ from hgm.policy import (
     beta_cdf,
     beta_lower_quantiles,
     dgm_weights,
+    group_argmax,
     make_policy,
+    sample_beta,
     tau,
+    thompson_pick,
 )
 from hgm.tree import Tree
 
 TASKS = [f"t{i:02d}" for i in range(60)]
 NO_START = SearchParams(initial_evals=0, initial_expansions=0)
+
+
+@pytest.fixture(params=[0, 10**9], ids=["grouped", "per-node"])
+def plain_max(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Run a test with Thompson draws made per group (0) or per node (trees up to PLAIN_MAX candidates)."""
+    monkeypatch.setattr("hgm.policy.PLAIN_MAX", request.param)
+    return int(request.param)
 
 
 def rng(k: int = 0) -> np.random.Generator:
@@ -112,7 +124,7 @@ def test_without_a_success_the_policy_evaluates_instead_of_expanding() -> None:
     assert d is not None and d.kind == "evaluate" and d.node == 0
 
 
-def test_expansion_candidates_are_non_failed_nodes_with_a_success() -> None:
+def test_expansion_candidates_are_non_failed_nodes_with_a_success(plain_max: int) -> None:
     tree = star(4, root=(0, 3))
     record(tree, 1, 0, 2)  # evaluated, no success
     record(tree, 3, 1, 9)  # the only candidate
@@ -124,7 +136,7 @@ def test_expansion_candidates_are_non_failed_nodes_with_a_success() -> None:
         assert {policy.decide(tree, 1000, rng(k)) for k in range(50)} == {Decision("expand", 3)}, name
 
 
-def test_when_no_node_has_tasks_left_the_policy_expands() -> None:
+def test_when_no_node_has_tasks_left_the_policy_expands(plain_max: int) -> None:
     tree = Tree(["a", "b"])
     tree.add_node(0, None)
     tree.finish_eval(0, "a", True)
@@ -148,7 +160,7 @@ def test_nothing_is_scheduled_once_the_budget_is_used_or_reserved() -> None:
         assert policy.decide(tree, 7, rng()) is not None
 
 
-def test_thompson_evaluation_prefers_the_node_that_succeeds() -> None:
+def test_thompson_evaluation_prefers_the_node_that_succeeds(plain_max: int) -> None:
     tree = star(2, root=(5, 5))
     record(tree, 1, 9, 1)
     record(tree, 2, 1, 9)
@@ -188,7 +200,7 @@ def clade_vs_own_tree() -> Tree:
     return tree
 
 
-def test_hgm_expands_by_clade_while_greedy_expands_by_own_mean() -> None:
+def test_hgm_expands_by_clade_while_greedy_expands_by_own_mean(plain_max: int) -> None:
     tree = clade_vs_own_tree()
     assert tree.cmp(1) == 6 / 30
     assert tree.cmp(2) == 40 / 50
@@ -301,3 +313,94 @@ def test_best_belief_breaks_ties_by_the_first_id() -> None:
     record(tree, 3, 3, 1)
     record(tree, 2, 3, 1)
     assert best_belief(tree, 0.01) == 2
+
+
+def repeated_counts_tree() -> Tree:
+    """Twelve own-count groups of one to five nodes each, so that most groups are exchangeable crowds."""
+    tree = Tree(TASKS)
+    tree.add_node(0, None)
+    node = 0
+    for s in range(4):
+        for f in range(3):
+            for _ in range(1 + (3 * s + f) % 5):
+                if node:
+                    tree.add_node(node, 0)
+                record(tree, node, s, f)
+                node += 1
+    return tree
+
+
+def exact_group_win_probs(a: np.ndarray, b: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """P(the overall maximum of k[i] draws from Beta(a[i], b[i]) per group comes from group i), by quadrature."""
+    dists = [stats.beta(ai, bi) for ai, bi in zip(a, b, strict=True)]
+
+    def density(x: float, g: int) -> float:
+        others = np.prod([d.cdf(x) ** kh for h, (d, kh) in enumerate(zip(dists, k, strict=True)) if h != g])
+        return float(k[g] * dists[g].pdf(x) * dists[g].cdf(x) ** (k[g] - 1) * others)
+
+    return np.array([integrate.quad(density, 0.0, 1.0, args=(g,), limit=200)[0] for g in range(len(dists))])
+
+
+@pytest.mark.parametrize("t", [1.0, 1.7, 12.0])
+def test_grouped_thompson_draws_have_the_law_of_one_draw_per_node(t: float) -> None:
+    tree = repeated_counts_tree()
+    groups = tree.eval_groups
+    slots, s, f, k = groups.table()
+    assert len(k) == 12 and k.max() == 5 and int(k.sum()) == tree.n_nodes
+    probs = exact_group_win_probs(t * (1.0 + s), t * (1.0 + f), k)
+    assert probs.sum() == pytest.approx(1.0, abs=1e-6)
+    group_of = {groups.member(int(sl), i): g for g, sl in enumerate(slots) for i in range(int(k[g]))}
+    n = 20_000
+    generator = np.random.default_rng(11)
+    picks = Counter(thompson_pick(groups, t, generator) for _ in range(n))
+    # One Beta per node, argmax: the law the grouped sampler must reproduce.
+    own_s, own_f = tree.own_s.astype(float), tree.own_f.astype(float)
+    plain = Counter(int(np.argmax(sample_beta(generator, t * (1 + own_s), t * (1 + own_f)))) for _ in range(n))
+    grouped_counts = np.bincount([group_of[node] for node in picks.elements()], minlength=12)
+    plain_counts = np.bincount([group_of[node] for node in plain.elements()], minlength=12)
+    keep = probs * n >= 20  # chi-square needs sizeable expected counts; compare the law given the kept groups
+    expected = probs[keep] / probs[keep].sum()
+    for counts in (grouped_counts, plain_counts):
+        observed = counts[keep]
+        assert stats.chisquare(observed, expected * observed.sum()).pvalue > 1e-4
+    assert stats.chi2_contingency(np.array([grouped_counts[keep], plain_counts[keep]])).pvalue > 1e-4
+    for g, sl in enumerate(slots):  # within a group the winner is uniform
+        if k[g] > 1 and grouped_counts[g] > 200:
+            within = [picks[groups.member(int(sl), i)] for i in range(int(k[g]))]
+            assert stats.chisquare(within).pvalue > 1e-4
+
+
+def test_group_argmax_finds_a_far_ahead_group_among_many_hopeless_ones() -> None:
+    a = np.concatenate([[200.0], np.full(500, 2.0)])
+    b = np.concatenate([[2.0], np.full(500, 200.0)])
+    k = np.concatenate([[1], np.arange(1, 501)])
+    generator = np.random.default_rng(3)
+    assert {group_argmax(generator, a, b, k) for _ in range(50)} == {0}
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.floats(1.0, 300.0), b=st.floats(1.0, 300.0), x=st.floats(0.0, 0.999999))
+def test_the_tail_bounds_that_prune_groups_hold(a: float, b: float, x: float) -> None:
+    from hgm.policy import _log_tail_bound
+
+    exact = float(betaincc(a, b, x))
+    mean = a / (a + b)
+    assert exact <= math.exp(-2.0 * (a + b + 1.0) * max(x - mean, 0.0) ** 2) * (1 + 1e-9) + 1e-300
+    assert exact <= math.exp(float(_log_tail_bound(np.array([a]), np.array([b]), x)[0])) * (1 + 1e-9) + 1e-300
+
+
+def test_decisions_depend_on_the_tree_not_on_the_order_it_was_built_in(plain_max: int) -> None:
+    results = [(1, 2, 1), (2, 2, 1), (3, 0, 2), (4, 2, 1), (5, 1, 0), (6, 0, 2)]
+    first, second = star(6, root=(3, 1)), star(6, root=(3, 1))
+    for node, s, f in results:
+        record(first, node, s, f)
+    for node, s, f in reversed(results):
+        second.start_eval(node, TASKS[40])
+        record(second, node, s, f)
+        second.cancel_eval(node, TASKS[40])
+    for name in ("hgm",):
+        for alpha in (0.1, 1.0):  # evaluate, then expand
+            policy = make_policy(name, SearchParams(alpha=alpha, initial_evals=0, initial_expansions=0))
+            a = [policy.decide(first, 1000, rng(k)) for k in range(40)]
+            assert a == [policy.decide(second, 1000, rng(k)) for k in range(40)]
+            assert len({d.node for d in a if d is not None}) > 1

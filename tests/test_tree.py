@@ -233,6 +233,36 @@ class TreeMachine(RuleBasedStateMachine):
             self.tree.finish_eval(*key, success)
             self.done[key] = success
 
+    @rule(data=st.data(), task=st.sampled_from(TASKS), success=st.booleans())
+    def replay_result(self, data: st.DataObject, task: str, success: bool) -> None:
+        node = data.draw(st.sampled_from(self._live()))
+        if (node, task) in self.done or (node, task) in self.flying:
+            return
+        self.tree.finish_eval(node, task, success)  # a result recorded without a reservation, as on resume
+        self.done[(node, task)] = success
+
+    @invariant()
+    def groups_equal_a_grouping_from_scratch(self) -> None:
+        t = self.tree
+        eval_groups: dict[tuple[int, int], list[int]] = {}
+        parent_groups: dict[tuple[int, int], list[int]] = {}
+        for node in self._live():
+            if t.tasks_left(node):
+                eval_groups.setdefault(t.own(node), []).append(node)
+            if t.own(node)[0] > 0:
+                parent_groups.setdefault(t.clade(node), []).append(node)
+        assert t.eval_groups.as_dict() == eval_groups
+        assert t.parent_groups.as_dict() == parent_groups
+        assert len(t.eval_groups) == sum(map(len, eval_groups.values()))
+        for groups, expected in ((t.eval_groups, eval_groups), (t.parent_groups, parent_groups)):
+            slots, s, f, k = groups.table()
+            keys = list(zip(s.tolist(), f.tolist(), strict=True))
+            assert keys == sorted(expected)
+            assert k.tolist() == [len(expected[key]) for key in keys]
+            assert [[groups.member(int(sl), i) for i in range(int(n))] for sl, n in zip(slots, k, strict=True)] == [
+                expected[key] for key in keys
+            ]
+
     @invariant()
     def own_counts_equal_what_was_recorded(self) -> None:
         for node in range(len(self.parents)):
