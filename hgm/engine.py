@@ -11,7 +11,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -35,7 +35,6 @@ class Job:
     node: int
     task: str | None = None
     child: int | None = None
-    started: float = field(default_factory=time.monotonic)
     scratch: Path | None = None
 
     def describe(self) -> str:
@@ -384,7 +383,7 @@ class Engine:
 
     def snapshot(self) -> Snapshot:
         best = best_belief(self.tree, self.params.epsilon)
-        failed = sum(1 for i in range(self.tree.n_nodes) if self.tree.is_failed(i))
+        failed = int(self.tree.failed.sum())
         return Snapshot(
             evals_done=self.tree.n_evals,
             eval_budget=self.config.budget.max_evals,

@@ -19,7 +19,7 @@ from hgm.sandboxes import open_sandbox
 if TYPE_CHECKING:
     from hgm.worlds.coding import CodingWorld
 
-from hgm.worlds.coding import private_dir
+from hgm.worlds.coding import copy_agent, describe_run, private_dir
 
 EVIDENCE_LIMIT = 12_000
 SOURCE_LIMIT = 40_000
@@ -196,8 +196,6 @@ class SelfModification:
         self._token = world.gateway.issue_token(self.child_id, "selfmod")
         workspace = private_dir(f"hgm-selfmod-{self.child_id}-")
         try:
-            from hgm.worlds.coding import copy_agent
-
             copy_agent(self.parent.source, workspace)
             statement = SELFMOD_TASK.format(
                 failure=diagnosis.get("failure", ""),
@@ -242,8 +240,7 @@ class SelfModification:
                 sandbox.close()
         finally:
             shutil.rmtree(workspace, ignore_errors=True)
-        status = "timed out" if result.timed_out else f"exit code {result.returncode}"
-        return result.returncode == 0 and not result.timed_out, f"[{status}]\n{result.output}"
+        return result.returncode == 0 and not result.timed_out, describe_run(result)
 
 
 def _read(path: Path) -> str:

@@ -315,7 +315,7 @@ class CodingWorld:
                     run = self.run_agent(sandbox, statement, self.coding.agent_timeout, cancel)
                     suffix = "" if attempt == 1 else f".{attempt}"
                     artefacts[f"trajectory{suffix}.json"] = run.trajectory
-                    artefacts[f"agent_output{suffix}.txt"] = _describe_run(run.result)
+                    artefacts[f"agent_output{suffix}.txt"] = describe_run(run.result)
                     if cancel.is_set():
                         return Evaluation(False, cost=self.meter.take(node.id, purpose), error="cancelled")
                     score = self.benchmark.score(task, sandbox)
@@ -342,6 +342,7 @@ class CodingWorld:
         return SelfModification(self, parent, child_id, dest, cancel).run()
 
 
-def _describe_run(result: ExecResult) -> str:
+def describe_run(result: ExecResult) -> str:
+    """A command's output headed by how it ended."""
     status = "timed out" if result.timed_out else f"exit code {result.returncode}"
     return f"[{status}]\n{result.output}"
