@@ -33,8 +33,8 @@ def resolve_agent(spec: str) -> tuple[str | None, Callable[[], None]]:
 
 
 def unavailable_tasks(config: RunConfig) -> dict[str, str]:
-    from hgm.bench import task_available
-    from hgm.worlds.coding import _check_tasks, make_benchmark
+    from hgm.coding.benchmarks import task_available
+    from hgm.coding.world import _check_tasks, make_benchmark
 
     benchmark = make_benchmark(config.coding)
     return {t: why for t in _check_tasks(config.coding, benchmark.tasks()) if (why := task_available(benchmark, t))}

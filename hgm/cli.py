@@ -70,7 +70,7 @@ def make_world(config: RunConfig, archive: Archive | None) -> Any:
             cost_per_eval=sim.cost_per_eval,
             cost_per_expansion=sim.cost_per_expansion,
         )
-    from hgm.worlds import coding
+    from hgm.coding import world as coding
 
     if archive is None:
         coding.preflight(config)

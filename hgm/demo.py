@@ -15,7 +15,7 @@ DEMO_TASKS_PER_DIFFICULTY = {"easy": 4, "medium": 3, "hard": 4}
 
 def demo_tasks() -> list[str]:
     """A fixed mix of easy, medium and hard built-in tasks."""
-    from hgm.bench.builtin import BuiltinBenchmark
+    from hgm.coding.benchmarks.builtin import BuiltinBenchmark
 
     bench = BuiltinBenchmark()
     chosen: list[str] = []

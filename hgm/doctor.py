@@ -59,7 +59,7 @@ def _bwrap(config: RunConfig) -> Check:
 
 def _models(config: RunConfig) -> list[Check]:
     from hgm.gateway import check_model
-    from hgm.worlds.coding import gateway_config, install_scripted_models
+    from hgm.coding.world import gateway_config, install_scripted_models
 
     install_scripted_models(config.coding)
     checks = []

@@ -167,7 +167,7 @@ def test_cli_usage_errors(tmp_path: Path) -> None:
 
 
 def test_a_scripted_agent_writes_a_builtin_reference_solution(tmp_path: Path, serve: Any) -> None:
-    from hgm.bench import BuiltinBenchmark
+    from hgm.coding.benchmarks import BuiltinBenchmark
 
     bench = BuiltinBenchmark()
     files = bench.solution("bank_transfer_fix")

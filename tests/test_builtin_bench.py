@@ -1,11 +1,8 @@
-"""The built-in benchmark: task layout, starters failing, reference solutions passing, and tamper-proof scoring."""
+"""The built-in benchmark: task layout, starters failing, reference solutions passing, and tamper-proof grading."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -13,70 +10,25 @@ from pathlib import Path
 
 import pytest
 
-from hgm.bench import Benchmark, BuiltinBenchmark, Score
-from hgm.interfaces import ExecResult
+from hgm.coding.benchmarks import Benchmark, BuiltinBenchmark, Score
+from hgm.coding.grading import SandboxGrader, grade
+from hgm.sandboxes import ManagedSandbox, SandboxConfig, SandboxError
+from hgm.sandboxes.export import Export
 
 ROOT = Path(__file__).resolve().parents[1] / "benchmarks" / "builtin"
 
 
-class LocalSandbox:
-    """The Sandbox protocol over a plain directory and subprocesses; no isolation, for tests only."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = str(workdir)
-
-    def exec(self, cmd: str, timeout: float, env: dict[str, str] | None = None) -> ExecResult:
-        # A session of its own, so a timeout kills the test runner the shell started, not just the shell.
-        proc = subprocess.Popen(
-            cmd,
-            shell=True,
-            cwd=self.workdir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        try:
-            out, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate()
-            return ExecResult(out or "", -9, timed_out=True)
-        return ExecResult(out, proc.returncode)
-
-    def _path(self, dest: str) -> Path:
-        path = Path(self.workdir, dest).resolve()
-        if not path.is_relative_to(Path(self.workdir).resolve()):
-            raise ValueError(f"{dest} is outside the workspace")  # as the real sandboxes refuse it
-        return path
-
-    def copy_in(self, src: Path, dest: str) -> None:
-        target = self._path(dest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, target, dirs_exist_ok=True)
-        else:
-            shutil.copy2(src, target)
-
-    def copy_out(self, src: str, dest: Path) -> None:
-        shutil.copy2(self._path(src), dest)
-
-    def close(self) -> None:
-        pass
+GRADER = SandboxGrader(SandboxConfig(backend="local"))
 
 
 def make_bench(tmp: Path) -> BuiltinBenchmark:
     return BuiltinBenchmark(ROOT, python=sys.executable)
 
 
-def score_with(bench: BuiltinBenchmark, task: str, workspace: Path, overlay: dict[str, str]) -> Score:
-    """Prepare the task, write `overlay` files over the starter, and score it."""
-    bench.prepare(task, workspace)
-    for rel, text in overlay.items():
-        (workspace / rel).parent.mkdir(parents=True, exist_ok=True)
-        (workspace / rel).write_text(text)
-    return bench.score(task, LocalSandbox(workspace))
+def score_with(bench: BuiltinBenchmark, task: str, overlay: dict[str, str]) -> Score:
+    """Grade `overlay` files submitted for the task, in a fresh local sandbox."""
+    submission = Export(files={rel: text.encode() for rel, text in overlay.items()})
+    return bench.grade(task, submission, GRADER)
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +40,7 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
 
     def run(job: tuple[str, str]) -> Score:
         task, kind = job
-        overlay = bench.solution(task) if kind == "solution" else {}
-        return score_with(bench, task, tmp / f"{task}-{kind}", overlay)
+        return score_with(bench, task, bench.solution(task) if kind == "solution" else {})
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return dict(zip(jobs, pool.map(run, jobs), strict=True))
@@ -137,13 +88,6 @@ def test_prepare_copies_only_the_starter(tmp_path: Path) -> None:
     assert "NotImplementedError" in (tmp_path / "ws" / "roman.py").read_text()
 
 
-def test_hidden_tests_are_removed_after_scoring(tmp_path: Path) -> None:
-    bench = make_bench(tmp_path)
-    score = score_with(bench, "roman_numerals", tmp_path / "ws", bench.solution("roman_numerals"))
-    assert score.resolved
-    assert sorted(p.name for p in (tmp_path / "ws").iterdir() if p.name != "__pycache__") == ["roman.py"]
-
-
 FAKE_PASS = "import os\nprint('OK')\nos._exit(0)\n"
 FORGED = 'import os\nprint(\'HGM-UNITTEST-RESULT {"nonce": "x", "run": 9}\', flush=True)\nos._exit(0)\n'
 FAKE_UNITTEST = (
@@ -168,7 +112,7 @@ FAKE_UNITTEST = (
     ids=["sitecustomize", "unittest-package", "stdlib-shadows", "exit-on-import", "sys-exit", "forged", "own-test"],
 )
 def test_files_left_by_the_agent_cannot_fake_a_pass(tmp_path: Path, overlay: dict[str, str]) -> None:
-    score = score_with(make_bench(tmp_path), "roman_numerals", tmp_path / "ws", overlay)
+    score = score_with(make_bench(tmp_path), "roman_numerals", overlay)
     assert score.error == ""
     assert not score.resolved, score.output
 
@@ -176,7 +120,7 @@ def test_files_left_by_the_agent_cannot_fake_a_pass(tmp_path: Path, overlay: dic
 def test_stdlib_shadowing_files_do_not_break_a_real_solution(tmp_path: Path) -> None:
     bench = make_bench(tmp_path)
     overlay = {**bench.solution("roman_numerals"), "unittest.py": FAKE_UNITTEST, "sitecustomize.py": FAKE_PASS}
-    assert score_with(bench, "roman_numerals", tmp_path / "ws", overlay).resolved
+    assert score_with(bench, "roman_numerals", overlay).resolved
 
 
 def test_a_hanging_solution_times_out_as_a_wrong_answer(tmp_path: Path) -> None:
@@ -186,16 +130,16 @@ def test_a_hanging_solution_times_out_as_a_wrong_answer(tmp_path: Path) -> None:
     meta = tmp_path / "tasks" / "roman_numerals" / "meta.yaml"
     meta.write_text(meta.read_text().replace("timeout: 20", "timeout: 1"))
     bench = BuiltinBenchmark(tmp_path / "tasks", python=sys.executable)
-    score = score_with(bench, "roman_numerals", tmp_path / "ws", {"roman.py": "while True:\n    pass\n"})
+    score = score_with(bench, "roman_numerals", {"roman.py": "while True:\n    pass\n"})
     assert (score.resolved, score.error) == (False, "")
-    assert "timed out after 1s" in score.output
+    assert "timed out after 1s" in score.reason
 
 
 def test_a_missing_interpreter_is_an_infrastructure_error(tmp_path: Path) -> None:
     bench = BuiltinBenchmark(ROOT, python="/nonexistent/python3")
-    score = score_with(bench, "roman_numerals", tmp_path / "ws", bench.solution("roman_numerals"))
+    score = score_with(bench, "roman_numerals", bench.solution("roman_numerals"))
     assert not score.resolved
-    assert "could not run /nonexistent/python3" in score.error
+    assert "could not start /nonexistent/python3" in score.error
 
 
 def test_unknown_task_and_bad_meta_give_clear_errors(tmp_path: Path) -> None:
@@ -221,15 +165,21 @@ def test_default_root_is_found_from_the_package_and_the_environment(
     assert BuiltinBenchmark().root == tmp_path
 
 
-class BrokenSandbox(LocalSandbox):
-    def copy_in(self, src: Path, dest: str) -> None:
-        raise ConnectionError("engine went away")
+class BrokenGrader:
+    def open(self, workspace: Path, *, image: str | None = None, workdir: str | None = None) -> ManagedSandbox:
+        raise SandboxError("engine went away")
 
 
-def test_a_failing_sandbox_is_an_infrastructure_error(tmp_path: Path) -> None:
+def test_a_grading_sandbox_that_does_not_start_is_an_infrastructure_error(tmp_path: Path) -> None:
     bench = make_bench(tmp_path)
-    bench.prepare("roman_numerals", tmp_path / "ws")
-    score = bench.score("roman_numerals", BrokenSandbox(tmp_path / "ws"))
+
+    class Agent:
+        workdir = "/workspace"
+
+        def export(self, src: str) -> Export:
+            return Export(files={"roman.py": b"x = 1\n"})
+
+    score = grade(bench, "roman_numerals", Agent(), BrokenGrader())  # type: ignore[arg-type]
     assert not score.resolved
     assert "engine went away" in score.error
 
@@ -244,5 +194,5 @@ def test_bytecode_caches_are_neither_prepared_nor_part_of_the_solution(tmp_path:
     assert list(bench.solution("roman_numerals")) == ["roman.py"]
     bench.prepare("roman_numerals", tmp_path / "ws")
     assert [p.name for p in (tmp_path / "ws").iterdir()] == ["roman.py"]
-    score = score_with(bench, "roman_numerals", tmp_path / "ws", bench.solution("roman_numerals"))
+    score = score_with(bench, "roman_numerals", bench.solution("roman_numerals"))
     assert score.resolved, score.output

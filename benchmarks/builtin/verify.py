@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from hgm.bench.builtin import BuiltinBenchmark  # noqa: E402
+from hgm.coding.benchmarks.builtin import BuiltinBenchmark  # noqa: E402
 from hgm.interfaces import ExecResult  # noqa: E402
 
 

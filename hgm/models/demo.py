@@ -28,7 +28,7 @@ PROMPT_NEW = "How to work: re-read the task statement, then read the relevant fi
 @functools.cache
 def _builtin_tasks() -> dict[str, tuple[str, str, dict[str, str]]]:
     """statement -> (task id, difficulty, reference solution files)."""
-    from hgm.bench.builtin import BuiltinBenchmark
+    from hgm.coding.benchmarks.builtin import BuiltinBenchmark
 
     bench = BuiltinBenchmark()
     out = {}

@@ -8,24 +8,24 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from hgm.bench import Benchmark
+from hgm.coding.benchmarks import Benchmark
 
-SUBSETS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "subsets"
+SUBSETS_DIR = Path(__file__).resolve().parents[3] / "benchmarks" / "subsets"
 
 # name -> (module:class, what `path` must be, or None if the benchmark needs no path)
 BENCHMARKS: dict[str, tuple[str, str | None]] = {
-    "builtin": ("hgm.bench.builtin:BuiltinBenchmark", None),
+    "builtin": ("hgm.coding.benchmarks.builtin:BuiltinBenchmark", None),
     "swebench": (
-        "hgm.bench.swebench:SWEbenchBenchmark",
+        "hgm.coding.benchmarks.swebench:SWEbenchBenchmark",
         "a SWE-bench dataset: a .json/.jsonl file of instances, a saved dataset directory, or a Hugging Face "
         "dataset name such as SWE-bench/SWE-bench_Verified",
     ),
     "polyglot": (
-        "hgm.bench.polyglot:PolyglotBenchmark",
+        "hgm.coding.benchmarks.polyglot:PolyglotBenchmark",
         "a checkout in the Polyglot benchmark layout (<language>/exercises/practice/<exercise>/), such as a clone "
         "of github.com/Aider-AI/polyglot-benchmark",
     ),
-    "custom": ("hgm.bench.custom:CustomBenchmark", "a YAML file describing the suite (see benchmarks/README.md)"),
+    "custom": ("hgm.coding.benchmarks.custom:CustomBenchmark", "a YAML file describing the suite (see benchmarks/README.md)"),
 }
 
 
@@ -44,10 +44,9 @@ def make_benchmark(name: str, path: str | None = None, **options: Any) -> Benchm
 
 
 def _builtin(factory: Any, path: str | None, options: dict[str, Any]) -> Benchmark:
-    allowed = {"python", "scratch"}
-    unknown = sorted(set(options) - allowed)
+    unknown = sorted(set(options) - {"python"})
     if unknown:
-        raise ValueError(f"unknown option(s) for the builtin benchmark: {', '.join(unknown)}; known: python, scratch")
+        raise ValueError(f"unknown option(s) for the builtin benchmark: {', '.join(unknown)}; known: python")
     try:
         return factory(Path(path) if path else None, **options)  # type: ignore[no-any-return]
     except FileNotFoundError as e:

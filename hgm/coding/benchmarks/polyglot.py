@@ -9,11 +9,8 @@ solution files, and runs the language's test command there, so nothing else the 
 from __future__ import annotations
 
 import json
-import posixpath
 import re
-import secrets
 import shlex
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -21,32 +18,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hgm.bench.builtin import Score, TaskInfo
-from hgm.bench.registry import load_subset, parse_options
+from hgm.coding.benchmarks import unittests
+from hgm.coding.benchmarks.base import Grader, Score, TaskInfo
+from hgm.coding.benchmarks.registry import load_subset, parse_options
+from hgm.coding.benchmarks.staging import copy_pristine, export_note, submitted, write_files
+from hgm.coding.evidence import clip, describe_score, redact
 from hgm.interfaces import Sandbox
+from hgm.sandboxes.export import Export
 
 OUTPUT_LIMIT = 20_000
-FEEDBACK_LIMIT = 8_000
-RESULT_TAG = "HGM-UNITTEST-RESULT"
 # Build files the agent may not change even where an exercise lists them as part of the solution.
 FIXED_FILES = {"CMakeLists.txt", "Cargo.toml"}
 DOCS = (".docs/introduction.md", ".docs/instructions.md", ".docs/instructions.append.md")
-
-# Runs with `python3 -I -S`: the standard library comes first and the exercise directory last, so a solution file
-# cannot shadow `unittest`; the result line carries a nonce, so a solution that exits early is no pass.
-PYTHON_RUNNER = """\
-import os, sys
-here, nonce, *modules = sys.argv[1:]
-sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd(), here)] + [here]
-import json, unittest
-os.chdir(here)
-suite = unittest.defaultTestLoader.loadTestsFromNames(modules)
-result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
-summary = {"nonce": nonce, "run": result.testsRun, "failures": len(result.failures), "errors": len(result.errors),
-           "skipped": len(result.skipped), "unexpected": len(result.unexpectedSuccesses)}
-print("HGM-UNITTEST-RESULT", json.dumps(summary), flush=True)
-sys.exit(0 if result.wasSuccessful() else 1)
-"""
 
 STATEMENT_NOTE = """\
 
@@ -75,7 +58,7 @@ class Language:
 
 
 LANGUAGES = {
-    "python": Language("Python", "python3", ""),  # runs PYTHON_RUNNER, see _command
+    "python": Language("Python", "python3", ""),  # hgm's unittest runner, see grade
     "go": Language("Go", "go", "go test ./..."),
     "rust": Language("Rust", "cargo", "cargo test --offline -- --include-ignored"),
     "javascript": Language("JavaScript", "npm", "npm test"),
@@ -199,54 +182,57 @@ class PolyglotBenchmark:
         """Copy the exercise without .meta/, its tests and its example solution."""
         exercise = self.exercise(task)
         hidden = set(exercise.tests) | set(exercise.examples)
-        for rel in _files(exercise.path):
-            if rel.startswith(".meta/") or rel in hidden:
-                continue
-            _copy(exercise.path / rel, workspace / rel)
+        workspace.mkdir(parents=True, exist_ok=True)
+        copy_pristine(exercise.path, workspace, skip=lambda rel: rel.startswith(".meta/") or rel in hidden)
 
-    def score(self, task: str, sandbox: Sandbox) -> Score:
-        """Run the tests on the pristine exercise plus the agent's solution files; resolved iff they pass."""
+    def submission(self, task: str, sandbox: Sandbox) -> Export:
+        """The exercise's solution files as the agent left them (nothing else counts)."""
+        return sandbox.export(".")
+
+    def grade(self, task: str, submission: Export, grader: Grader) -> Score:
+        """The pristine exercise plus the agent's solution files, tested in a fresh sandbox."""
         exercise = self.exercise(task)
         problem = self.available(task)
         if problem:
             return Score(False, "", error=problem)
-        rel = f".hgm-score-{secrets.token_hex(8)}"
-        where = posixpath.join(sandbox.workdir, rel)
-        nonce = secrets.token_hex(16)
+        files = submitted(submission, only=exercise.editable)
+        missing = [rel for rel in exercise.editable if rel not in files]
+        tests = {rel: _unskip(exercise.language, (exercise.path / rel).read_text("utf-8")) for rel in exercise.tests}
+        in_memory = exercise.language == "python" and self._command_override(exercise) is None
         with tempfile.TemporaryDirectory(prefix="hgm-polyglot-") as tmp:
             stage = Path(tmp) / "stage"
-            self._stage(exercise, stage)
-            missing = self._collect(exercise, sandbox, Path(tmp) / "agent", stage)
-            if exercise.language == "python":
-                (stage / ".hgm_runner.py").write_text(PYTHON_RUNNER, encoding="utf-8")
-            try:
-                sandbox.copy_in(stage, rel)
-            except Exception as e:  # any backend failure here is ours, not the agent's
-                return Score(False, "", error=f"could not copy the tests into the sandbox: {e!r}")
-        result = sandbox.exec(
-            f"cd {shlex.quote(where)} && {self._command(exercise, where, nonce)}", self.options.timeout
-        )
-        sandbox.exec(f"rm -rf {shlex.quote(where)}", timeout=60)
-        output = _tail(result.output.replace(where + "/", "").replace(where, "."))
+            stage.mkdir()
+            write_files(stage, files)
+            self._stage(exercise, stage, tests={} if in_memory else tests)
+            with grader.open(stage) as sandbox:
+                if in_memory:
+                    score = unittests.run(sandbox, tests, self.options.timeout, self.options.python)
+                else:
+                    score = self._run_command(exercise, sandbox, tests)
         if missing:
-            output = f"missing solution files: {', '.join(missing)}\n{output}"
+            note = f"missing solution files: {', '.join(missing)}"
+            score.output = f"{note}\n{score.output}"
+            score.reason = f"{note}; {score.reason}" if score.reason else note
+        score.output = export_note(submission) + score.output
+        return score
+
+    def _run_command(self, exercise: Exercise, sandbox: Sandbox, tests: dict[str, str]) -> Score:
+        result = sandbox.exec(self._command(exercise), self.options.timeout)
+        output = clip(redact(result.output, tests.values()), OUTPUT_LIMIT)
         if result.timed_out:
-            return Score(False, output + f"\ntests timed out after {self.options.timeout:g}s")
-        if exercise.language == "python" and self._command_override(exercise) is None:
-            return _python_verdict(result.returncode, result.output, output, nonce, self.options.python)
+            return Score(False, output, reason=f"tests timed out after {self.options.timeout:g}s")
         if result.returncode == 127:
             tool = LANGUAGES.get(exercise.language)
             hint = f" (is {tool.tool} installed?)" if tool else ""
             return Score(False, output, error=f"the {exercise.language} test command was not found{hint}")
-        return Score(result.returncode == 0, output)
+        return Score(result.returncode == 0, output, reason=f"test command exit code {result.returncode}")
 
     # -- optional members ----------------------------------------------------------------------------------------
 
     def feedback(self, task: str, score: Score) -> str:
-        """The failing test output and what to fix, appended to the statement as in the published two-try setup."""
+        """The failing tests (names and messages first) and what to fix, as in the published two-try setup."""
         exercise = self.exercise(task)
-        output = score.output if len(score.output) <= FEEDBACK_LIMIT else "..." + score.output[-FEEDBACK_LIMIT:]
-        return FEEDBACK.format(output=output, files=_names(exercise.editable))
+        return FEEDBACK.format(output=describe_score(score), files=_names(exercise.editable))
 
     def available(self, task: str) -> str | None:
         """None if the sandbox can test this exercise's language, else why not."""
@@ -283,45 +269,26 @@ class PolyglotBenchmark:
 
     # -- internals -----------------------------------------------------------------------------------------------
 
-    def _stage(self, exercise: Exercise, stage: Path) -> None:
-        """The pristine exercise without docs, metadata and the files the agent edits, its tests un-skipped."""
-        skip = set(exercise.editable) | set(exercise.examples)
-        for rel in _files(exercise.path):
-            if rel.startswith((".meta/", ".docs/")) or rel in skip:
-                continue
-            _copy(exercise.path / rel, stage / rel)
-            if rel in exercise.tests:
-                path = stage / rel
-                path.write_text(_unskip(exercise.language, path.read_text(encoding="utf-8")), encoding="utf-8")
-
-    def _collect(self, exercise: Exercise, sandbox: Sandbox, scratch: Path, stage: Path) -> list[str]:
-        """Copy the agent's solution files into the stage; return the ones it did not leave as regular files."""
-        missing = []
-        for rel in exercise.editable:
-            got = scratch / rel
-            try:
-                sandbox.copy_out(rel, got)
-            except (OSError, ValueError):
-                missing.append(rel)
-                continue
-            if got.is_symlink() or not got.is_file():
-                missing.append(rel)
-                continue
-            _copy(got, stage / rel)
-        return missing
+    def _stage(self, exercise: Exercise, stage: Path, tests: dict[str, str]) -> None:
+        """The pristine exercise without docs, metadata and the files the agent edits, plus the given tests."""
+        copy_pristine(
+            exercise.path,
+            stage,
+            skip=lambda rel: rel.startswith((".meta/", ".docs/"))
+            or rel in exercise.editable
+            or rel in exercise.examples
+            or rel in exercise.tests,
+        )
+        for rel, text in tests.items():
+            (stage / rel).parent.mkdir(parents=True, exist_ok=True)
+            (stage / rel).write_text(text, encoding="utf-8")
 
     def _command_override(self, exercise: Exercise) -> str | None:
         return self.options.commands.get(exercise.language)
 
-    def _command(self, exercise: Exercise, where: str, nonce: str) -> str:
+    def _command(self, exercise: Exercise) -> str:
         override = self._command_override(exercise)
-        if override is not None:
-            return override
-        if exercise.language == "python":
-            modules = [PurePosixPath(t).with_suffix("").as_posix().replace("/", ".") for t in exercise.tests]
-            argv = [self.options.python, "-I", "-S", f"{where}/.hgm_runner.py", where, nonce, *modules]
-            return shlex.join(argv)
-        return LANGUAGES[exercise.language].command
+        return override if override is not None else LANGUAGES[exercise.language].command
 
 
 def detect_toolchains(sandbox: Sandbox, python: str = "python3") -> list[str]:
@@ -330,25 +297,6 @@ def detect_toolchains(sandbox: Sandbox, python: str = "python3") -> list[str]:
     probe = "; ".join(f"command -v {shlex.quote(tool)} >/dev/null 2>&1 && echo {lang}" for lang, tool in tools.items())
     found = sandbox.exec(probe + "; true", timeout=60).output.split()
     return [language for language in LANGUAGES if language in found]
-
-
-def _python_verdict(returncode: int, raw: str, output: str, nonce: str, python: str) -> Score:
-    summary = None
-    for line in reversed(raw.splitlines()):
-        if line.startswith(RESULT_TAG + " "):
-            try:
-                data = json.loads(line[len(RESULT_TAG) + 1 :])
-            except ValueError:
-                continue
-            if isinstance(data, dict) and data.get("nonce") == nonce:
-                summary = data
-                break
-    if summary is None:
-        if returncode in (126, 127) and RESULT_TAG not in raw:
-            return Score(False, output, error=f"could not run {python} in the sandbox")
-        return Score(False, output + "\nthe tests did not report a result")
-    clean = summary["failures"] + summary["errors"] + summary["skipped"] + summary["unexpected"] == 0
-    return Score(returncode == 0 and summary["run"] > 0 and clean, output)
 
 
 def _unskip(language: str, text: str) -> str:
@@ -360,18 +308,5 @@ def _unskip(language: str, text: str) -> str:
     return text
 
 
-def _files(root: Path) -> list[str]:
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-
-
-def _copy(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(src, dest)
-
-
 def _names(files: tuple[str, ...]) -> str:
     return ", ".join(f"`{f}`" for f in files) or "the solution files"
-
-
-def _tail(text: str) -> str:
-    return text if len(text) <= OUTPUT_LIMIT else "[... output cut ...]\n" + text[-OUTPUT_LIMIT:]

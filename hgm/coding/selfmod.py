@@ -1,33 +1,39 @@
-"""One self-improvement step: diagnose a failure, let the parent agent rewrite its own source, validate the child."""
+"""One self-improvement step: diagnose a failure, let the parent agent rewrite its own source, validate the child.
+
+Everything the parent wrote reaches the host only through the bounded export: regular files, capped in size and
+number. The child is committed only if that export is complete, and it is validated in a fresh sandbox holding
+nothing but those files.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from hgm.coding.agent import Context, describe_run, open_agent, run_agent
+from hgm.coding.benchmarks import Score, TestCase
+from hgm.coding.benchmarks.staging import SubmissionError, write_files
+from hgm.coding.evidence import clip, describe_score
 from hgm.gateway import GatewayError
 from hgm.interfaces import Expansion, NodeRef
-from hgm.sandboxes import open_sandbox
+from hgm.sandboxes import SandboxError, open_sandbox
+from hgm.sandboxes.export import Export, ExportLimits
 
-if TYPE_CHECKING:
-    from hgm.worlds.coding import CodingWorld
-
-from hgm.worlds.coding import copy_agent, describe_run, private_dir
-
-EVIDENCE_LIMIT = 12_000
+MiB = 1024 * 1024
 SOURCE_LIMIT = 40_000
+# A child's whole source: what a coding agent of this kind plausibly needs, and no more.
+CHILD_LIMITS = ExportLimits(max_files=2_000, max_file_bytes=1 * MiB, max_total_bytes=16 * MiB)
 TEST_COMMAND = "python3 -c 'import agent_seed' && python3 -m unittest discover -s agent_seed/tests -t ."
 
 DIAGNOSIS_PROMPT = """\
 You are improving a coding agent. Below are its source code, a benchmark task it failed, the record of its
-attempt and the output of the hidden tests. Find out why the agent (not the task) failed, and propose one
+attempt and the results of the hidden tests. Find out why the agent (not the task) failed, and propose one
 concrete, general change to the agent's code that would make it solve tasks like this more often.
 
 Answer with one JSON object and nothing else:
@@ -47,9 +53,9 @@ Answer with one JSON object and nothing else:
 {trajectory}
 </attempt>
 
-<hidden_test_output>
+<hidden_test_results>
 {tests}
-</hidden_test_output>"""
+</hidden_test_results>"""
 
 SELFMOD_TASK = """\
 Your working directory holds the complete source code of a coding agent: the Python package `agent_seed/`.
@@ -83,21 +89,16 @@ def parse_diagnosis(text: str) -> dict[str, Any]:
     raise DiagnosisError(f"the diagnosis is not a JSON object: {text[:200]!r}")
 
 
-def _clip(text: str, limit: int = EVIDENCE_LIMIT) -> str:
-    if len(text) <= limit:
-        return text
-    half = limit // 2
-    return f"{text[:half]}\n[... {len(text) - limit} characters cut ...]\n{text[-half:]}"
-
-
 def source_listing(root: Path) -> str:
+    """The agent's Python files, one after another, clipped."""
     parts = []
     for path in sorted(root.rglob("*.py")):
         parts.append(f"--- {path.relative_to(root)}\n{path.read_text(errors='replace')}")
-    return _clip("\n".join(parts), SOURCE_LIMIT)
+    return clip("\n".join(parts), SOURCE_LIMIT)
 
 
 def diff_dirs(old: Path, new: Path) -> str:
+    """A unified diff between two host directories of regular files (both written by hgm)."""
     proc = subprocess.run(
         ["git", "diff", "--no-index", "--no-color", "--", str(old), str(new)],
         capture_output=True,
@@ -107,31 +108,35 @@ def diff_dirs(old: Path, new: Path) -> str:
     return proc.stdout.replace(str(old), "").replace(str(new), "")
 
 
+def recorded_score(path: Path) -> Score | None:
+    """The structured grading an evaluation left in the archive (test_results.json), if any."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        tests = [TestCase(str(t["name"]), str(t["outcome"]), str(t.get("message", ""))) for t in data["tests"]]
+        return Score(bool(data["resolved"]), str(data.get("output", "")), reason=str(data["reason"]), tests=tests)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 class SelfModification:
     """Turns a parent node into a child source directory, or into a recorded reason why not."""
 
-    def __init__(self, world: CodingWorld, parent: NodeRef, child_id: int, dest: Path, cancel: threading.Event) -> None:
-        self.world = world
+    def __init__(self, ctx: Context, parent: NodeRef, child_id: int, dest: Path, cancel: threading.Event) -> None:
+        self.ctx = ctx
         self.parent = parent
         self.child_id = child_id
         self.dest = dest
         self.cancel = cancel
         self.artefacts: dict[str, str] = {}
 
-    def run(self) -> Expansion:
-        try:
-            return self._run()
-        finally:
-            self.world.gateway.revoke(getattr(self, "_token", ""))
-
     def _cost(self) -> float:
-        meter = self.world.meter
+        meter = self.ctx.meter
         return meter.take(self.child_id, "diagnosis") + meter.take(self.child_id, "selfmod")
 
     def _fail(self, reason: str) -> Expansion:
         return Expansion(ok=False, reason=reason, cost=self._cost(), artefacts=self.artefacts)
 
-    def _run(self) -> Expansion:
+    def run(self) -> Expansion:
         task = self.choose_task()
         self.artefacts["task.txt"] = task
         try:
@@ -145,7 +150,7 @@ class SelfModification:
         if outcome:
             return self._fail(outcome)
         diff = diff_dirs(self.parent.source, self.dest)
-        self.artefacts["diff.patch"] = diff
+        self.artefacts["diff.patch"] = clip(diff, 200_000)
         if not diff.strip():
             return self._fail("self-modification made no change to the agent")
         ok, output = self.validate()
@@ -158,89 +163,96 @@ class SelfModification:
 
     def choose_task(self) -> str:
         """A task the parent failed (seeded by the child id), else any task it was evaluated on, else any task."""
-        evaluations = self.world.archive.work(node=self.parent.id, kind="evaluate", status="done")
+        evaluations = self.ctx.archive.work(node=self.parent.id, kind="evaluate", status="done")
         failed = sorted(w.task for w in evaluations if not w.success and w.task)
-        pool = failed or sorted(w.task for w in evaluations if w.task) or self.world.tasks()
-        rng = np.random.default_rng([self.world.config.seed, 3, self.child_id])
+        pool = failed or sorted(w.task for w in evaluations if w.task) or self.ctx.tasks
+        rng = np.random.default_rng([self.ctx.config.seed, 3, self.child_id])
         return str(pool[int(rng.integers(len(pool)))])
 
     def diagnose(self, task: str) -> dict[str, Any]:
-        evidence = self.world.archive.node_dir(self.parent.id) / "evals" / task
+        # Archive files were written by hgm from bounded exports; the prompt gets them clipped and structured.
+        evidence = self.ctx.archive.node_dir(self.parent.id) / "evals" / task
         trajectory = _read(evidence / "trajectory.json") or "(the agent was not run on this task yet)"
-        tests = _read(evidence / "test_output.txt") or "(no test output recorded)"
+        score = recorded_score(evidence / "test_results.json")
         prompt = DIAGNOSIS_PROMPT.format(
             source=source_listing(self.parent.source),
             task=task,
-            statement=_clip(self.world.benchmark.info(task).statement),
-            trajectory=_clip(trajectory),
-            tests=_clip(tests),
+            statement=clip(self.ctx.benchmark.info(task).statement),
+            trajectory=clip(trajectory),
+            tests=describe_score(score) if score is not None else "(no test results recorded)",
         )
-        token = self.world.gateway.issue_token(self.child_id, "diagnosis")
+        token = self.ctx.gateway.issue_token(self.child_id, "diagnosis")
         try:
-            response = self.world.gateway.complete(
-                token,
-                {
-                    "model": "diagnosis",
-                    "messages": [{"role": "user", "content": prompt}],
-                },
+            response = self.ctx.gateway.complete(
+                token, {"model": "diagnosis", "messages": [{"role": "user", "content": prompt}]}
             )
         finally:
-            self.world.gateway.revoke(token)
+            self.ctx.gateway.revoke(token)
         content = response["choices"][0]["message"].get("content") or ""
-        self.artefacts["diagnosis_raw.txt"] = content
+        self.artefacts["diagnosis_raw.txt"] = clip(content)
         return parse_diagnosis(content)
 
     def rewrite(self, diagnosis: dict[str, Any]) -> str:
         """Run the parent agent on a copy of its own source; return a failure reason, or '' on success."""
-        world = self.world
-        self._token = world.gateway.issue_token(self.child_id, "selfmod")
-        workspace = private_dir(f"hgm-selfmod-{self.child_id}-")
+        ctx = self.ctx
+        token = ctx.gateway.issue_token(self.child_id, "selfmod")
+        statement = SELFMOD_TASK.format(
+            failure=diagnosis.get("failure", ""),
+            root_cause=diagnosis.get("root_cause", ""),
+            proposal=diagnosis["proposal"],
+            tests=TEST_COMMAND,
+        )
         try:
-            copy_agent(self.parent.source, workspace)
-            statement = SELFMOD_TASK.format(
-                failure=diagnosis.get("failure", ""),
-                root_cause=diagnosis.get("root_cause", ""),
-                proposal=diagnosis["proposal"],
-                tests=TEST_COMMAND,
+            sandbox = open_agent(
+                ctx, self.parent.source, self.parent.source, token, "selfmod", f"selfmod-{self.child_id}"
             )
-            sandbox = world.open(self.parent.source, workspace, self._token, "selfmod", f"selfmod-{self.child_id}")
             try:
-                run = world.run_agent(sandbox, statement, world.coding.selfmod_timeout, self.cancel)
+                run = run_agent(sandbox, statement, ctx.coding.selfmod_timeout, self.cancel)
                 self.artefacts["selfmod_trajectory.json"] = run.trajectory
                 self.artefacts["selfmod_output.txt"] = run.result.output
                 if self.cancel.is_set():
                     return "cancelled"
                 if run.result.timed_out:
-                    return f"self-modification timed out after {world.coding.selfmod_timeout:.0f}s"
-                sandbox.copy_out(sandbox.workdir, self.dest)
+                    return f"self-modification timed out after {ctx.coding.selfmod_timeout:.0f}s"
+                child = sandbox.export(".", CHILD_LIMITS)
             finally:
                 sandbox.close()
         finally:
-            shutil.rmtree(workspace, ignore_errors=True)
-        for junk in self.dest.rglob("__pycache__"):
-            shutil.rmtree(junk, ignore_errors=True)
-        if not (self.dest / "agent_seed").is_dir():
+            ctx.gateway.revoke(token)
+        return self._keep(child)
+
+    def _keep(self, child: Export) -> str:
+        """Write the exported child into `dest`; a reason if it cannot be a child."""
+        if child.notes:
+            self.artefacts["export_notes.txt"] = "\n".join(child.notes)
+        if not child.complete:
+            return f"the child's source is over the limits and was not taken: {'; '.join(child.notes[:3])}"
+        files = {rel: data for rel, data in child.files.items() if not _bytecode(rel)}
+        if not any(rel.startswith("agent_seed/") for rel in files):
             return "the child deleted its own package agent_seed/"
+        try:
+            write_files(self.dest, files)
+        except SubmissionError as e:
+            return f"the child's files cannot be laid out: {e}"
         return ""
 
     def validate(self) -> tuple[bool, str]:
-        """The child must import and pass its own test suite, in a sandbox without model access."""
-        workspace = private_dir(f"hgm-check-{self.child_id}-")
+        """The child must import and pass its own test suite, in a fresh sandbox without model access."""
         try:
-            shutil.copytree(self.dest, workspace, dirs_exist_ok=True)
-            sandbox = open_sandbox(
-                self.world.sandbox_config,
-                workspace,
+            with open_sandbox(
+                self.ctx.sandbox_config,
+                self.dest,
                 env={"PYTHONDONTWRITEBYTECODE": "1"},
                 label=f"check-{self.child_id}",
-            )
-            try:
-                result = sandbox.exec(TEST_COMMAND, timeout=self.world.coding.test_timeout)
-            finally:
-                sandbox.close()
-        finally:
-            shutil.rmtree(workspace, ignore_errors=True)
+            ) as sandbox:
+                result = sandbox.exec(TEST_COMMAND, timeout=self.ctx.coding.test_timeout)
+        except SandboxError as e:
+            return False, f"the child's checks could not run: {e}"
         return result.returncode == 0 and not result.timed_out, describe_run(result)
+
+
+def _bytecode(rel: str) -> bool:
+    return "__pycache__" in rel.split("/") or rel.endswith(".pyc")
 
 
 def _read(path: Path) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 import secrets
 import shlex
-import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hgm.bench.builtin import Score, TaskInfo
+from hgm.coding.benchmarks import unittests
+from hgm.coding.benchmarks.base import Grader, Score, TaskInfo
+from hgm.coding.benchmarks.staging import SubmissionError, copy_pristine, export_note, submitted, write_files
+from hgm.coding.evidence import clip, redact
 from hgm.interfaces import Sandbox
+from hgm.sandboxes.export import Export
 
 OUTPUT_LIMIT = 20_000
-PLACEHOLDERS = ("{tests}", "{workdir}")
 
 Loc = tuple[str | int, ...]
 
@@ -40,7 +43,9 @@ class TaskSpec(BaseModel):
     statement_file: str | None = Field(None, description="A file holding the statement, relative to the YAML file.")
     starter: str | None = Field(None, description="Directory copied into the workspace, relative to the YAML file.")
     tests: str = Field(description="Directory of hidden tests, relative to the YAML file.")
-    test_command: str | None = Field(None, description="Shell command run in the workspace; exit 0 means solved.")
+    test_command: str | None = Field(
+        None, description="Shell command run in the workspace; exit 0 means solved (default: hgm's unittest runner)."
+    )
     timeout: float | None = Field(None, gt=0, description="Seconds the test command may run.")
     difficulty: str = Field("unknown", description="A free-form difficulty label.")
     tags: list[str] = Field([], description="Free-form labels.")
@@ -52,7 +57,9 @@ class SuiteSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     suite: str = Field(min_length=1, description="Name of the suite.")
-    test_command: str | None = Field(None, description="Default test command for tasks that give none.")
+    test_command: str | None = Field(
+        None, description="Default test command for tasks that give none (default: hgm's unittest runner)."
+    )
     timeout: float = Field(300, gt=0, description="Default seconds a task's test command may run.")
     attempts: int = Field(1, ge=1, le=10, description="Tries per task; later tries see the failing test output.")
     tasks: list[TaskSpec] = Field(min_length=1, description="The tasks.")
@@ -182,8 +189,8 @@ def _check_tasks(
         if not tests.is_dir():
             problem((*at, "tests"), f"directory not found: {tests}")
         command = task.test_command or spec.test_command
-        if not command:
-            problem(at, "no test_command, and the suite gives no default test_command")
+        if not command and tests.is_dir() and not any(tests.rglob("test*.py")):
+            problem((*at, "tests"), "no test_command, and no test*.py files for hgm's unittest runner")
         tasks.append(
             CustomTask(
                 task.id,
@@ -236,25 +243,45 @@ class CustomBenchmark:
         spec = self._task(task)
         workspace.mkdir(parents=True, exist_ok=True)
         if spec.starter is not None:
-            shutil.copytree(spec.starter, workspace, dirs_exist_ok=True, symlinks=True)
+            copy_pristine(spec.starter, workspace)
 
-    def score(self, task: str, sandbox: Sandbox) -> Score:
-        """Copy the hidden tests into a fresh directory of the workspace, run the test command, remove them."""
+    def submission(self, task: str, sandbox: Sandbox) -> Export:
+        """Every regular file the agent left in its workspace (within the export's limits)."""
+        return sandbox.export(".")
+
+    def grade(self, task: str, submission: Export, grader: Grader) -> Score:
+        """Starter plus submission in a fresh sandbox; hgm's unittest runner, or the suite's command, decides."""
         spec = self._task(task)
-        rel = f".hgm-tests-{secrets.token_hex(8)}"
-        tests = posixpath.join(sandbox.workdir, rel)
-        try:
-            sandbox.copy_in(spec.tests, rel)
-        except Exception as e:  # any backend failure here is ours, not the agent's
-            return Score(False, "", error=f"could not copy the hidden tests into the sandbox: {e!r}")
-        command = spec.test_command.replace("{tests}", shlex.quote(tests))
+        tests = _sources(spec.tests)
+        with tempfile.TemporaryDirectory(prefix="hgm-grade-") as tmp:
+            stage = Path(tmp, "workspace")
+            stage.mkdir()
+            if spec.starter is not None:
+                copy_pristine(spec.starter, stage)
+            try:
+                write_files(stage, submitted(submission))
+            except SubmissionError as e:
+                return Score(False, str(e), reason=str(e))
+            if not spec.test_command:
+                with grader.open(stage) as sandbox:
+                    score = unittests.run(sandbox, tests, spec.timeout)
+            else:
+                rel = f".hgm-tests-{secrets.token_hex(8)}"
+                copy_pristine(spec.tests, stage / rel)
+                with grader.open(stage) as sandbox:
+                    score = self._run_command(spec, sandbox, posixpath.join(sandbox.workdir, rel), tests)
+        score.output = export_note(submission) + score.output
+        return score
+
+    def _run_command(self, spec: CustomTask, sandbox: Sandbox, tests_dir: str, tests: dict[str, str]) -> Score:
+        command = spec.test_command.replace("{tests}", shlex.quote(tests_dir))
         command = command.replace("{workdir}", shlex.quote(sandbox.workdir))
         result = sandbox.exec(command, timeout=spec.timeout)
-        sandbox.exec(f"rm -rf {shlex.quote(tests)}", timeout=60)
-        output = _tail(result.output)
+        output = clip(redact(result.output, tests.values()), OUTPUT_LIMIT)
         if result.timed_out:
-            return Score(False, output + f"\ntests timed out after {spec.timeout:g}s")
-        return Score(result.returncode == 0, output + f"\n[test command exit code {result.returncode}]")
+            return Score(False, output, reason=f"tests timed out after {spec.timeout:g}s")
+        reason = f"test command exit code {result.returncode}"
+        return Score(result.returncode == 0, output + f"\n[{reason}]", reason=reason)
 
     def _task(self, task: str) -> CustomTask:
         if task not in self._tasks:
@@ -262,5 +289,10 @@ class CustomBenchmark:
         return self._tasks[task]
 
 
-def _tail(text: str) -> str:
-    return text if len(text) <= OUTPUT_LIMIT else "[... output cut ...]\n" + text[-OUTPUT_LIMIT:]
+def _sources(root: Path) -> dict[str, str]:
+    """The text files of a tests directory, {relative path: text}: what grading logs must not repeat."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            found[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8", errors="replace")
+    return found

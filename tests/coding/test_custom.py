@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hgm.bench import Score, task_attempts
-from hgm.bench.custom import CustomBenchmark, SuiteError
-from hgm.bench.registry import make_benchmark
+from hgm.coding.benchmarks import Score, task_attempts
+from hgm.coding.benchmarks.custom import CustomBenchmark, SuiteError
+from hgm.coding.benchmarks.registry import make_benchmark
 from hgm.sandboxes import ManagedSandbox
 
 OpenSandbox = Callable[..., ManagedSandbox]

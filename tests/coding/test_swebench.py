@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from hgm.bench import task_attempts, task_available, task_image, task_workdir
-from hgm.bench.registry import SUBSETS_DIR, make_benchmark
-from hgm.bench.swebench import REPO_DIR, SWEbenchBenchmark, SWEbenchImageMissing
+from hgm.coding.benchmarks import task_attempts, task_available, task_image, task_workdir
+from hgm.coding.benchmarks.registry import SUBSETS_DIR, make_benchmark
+from hgm.coding.benchmarks.swebench import REPO_DIR, SWEbenchBenchmark, SWEbenchImageMissing
 from hgm.sandboxes import ManagedSandbox
 
 OpenSandbox = Callable[..., ManagedSandbox]
@@ -325,7 +325,7 @@ def test_bad_inputs_get_clear_messages(tmp_path: Path) -> None:
 def test_dataset_names_that_cannot_be_fetched_say_network_is_needed(tmp_path: Path) -> None:
     # A fresh process, because the Hugging Face libraries read their offline switch when first imported.
     code = (
-        "from hgm.bench.registry import make_benchmark\n"
+        "from hgm.coding.benchmarks.registry import make_benchmark\n"
         "try:\n    make_benchmark('swebench', 'SWE-bench/SWE-bench_Verified')\n"
         "except ValueError as e:\n    print(e)\n"
     )

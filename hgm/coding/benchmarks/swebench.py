@@ -21,12 +21,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hgm.bench.builtin import Score, TaskInfo
-from hgm.bench.registry import load_subset, parse_options
+from hgm.coding.benchmarks.base import Grader, Score, TaskInfo, TestCase
+from hgm.coding.benchmarks.registry import load_subset, parse_options
+from hgm.coding.evidence import clip
 from hgm.interfaces import Sandbox
+from hgm.sandboxes.export import Export, ExportLimits
 
 REPO_DIR = "/testbed"
 OUTPUT_LIMIT = 20_000
+PATCH = "model.patch"
+DIFF_ERRORS = "diff-errors.txt"
+TEST_LOG = "test_output.txt"
+MiB = 1024 * 1024
+PATCH_LIMITS = ExportLimits(max_files=4, max_file_bytes=16 * MiB, max_total_bytes=17 * MiB)
+# Eval scripts install and print a lot; swebench's parser needs the test lines, which come last, so keep much.
+LOG_LIMITS = ExportLimits(max_files=8, max_file_bytes=32 * MiB, max_total_bytes=40 * MiB)
 REQUIRED = ("instance_id", "repo", "base_commit", "problem_statement")
 GIT = "git -c core.fileMode=false -c core.hooksPath=/dev/null"
 # Git refuses repositories owned by another user; in a sandbox the workspace root may belong to the image's owner.
@@ -200,24 +209,41 @@ class SWEbenchBenchmark:
         else:
             self._extract(task, workspace)
 
-    def score(self, task: str, sandbox: Sandbox) -> Score:
-        """Grade the workspace's diff the way the official harness does; resolved iff swebench says so."""
+    def submission(self, task: str, sandbox: Sandbox) -> Export:
+        """The agent's changes as a binary-safe `git diff` against the base commit, taken in its own sandbox."""
         if sandbox.workdir != REPO_DIR:
-            return Score(
-                False,
-                "",
-                error=f"SWE-bench eval scripts run in {REPO_DIR}, but the sandbox's workspace is at "
-                f"{sandbox.workdir}; open the sandbox with workdir={REPO_DIR} (the benchmark's workdir(task))",
+            raise ValueError(
+                f"SWE-bench eval scripts run in {REPO_DIR}, but the sandbox's workspace is at {sandbox.workdir}; "
+                f"open the sandbox with workdir={REPO_DIR} (the benchmark's workdir(task))"
             )
+        base = shlex.quote(self.instances[task]["base_commit"])
+        token = secrets.token_hex(8)
+        folder, home = f".git/hgm-prediction-{token}", f"/tmp/hgm-home-{token}"
+        diff = f"{GIT} add -A && {GIT} diff --cached --binary --no-color --no-ext-diff {base}"
+        # The diff runs where the agent worked; whatever it prints is only ever data for the grading sandbox.
+        cmd = f"mkdir -p {home} {folder} && {{ {diff} > {folder}/{PATCH} 2> {folder}/{DIFF_ERRORS}; }}"
+        sandbox.exec(cmd, timeout=600, env={"HOME": home, **GIT_ENV})
+        return sandbox.export(folder, PATCH_LIMITS)
+
+    def grade(self, task: str, submission: Export, grader: Grader) -> Score:
+        """Apply the diff to a pristine repository in a fresh sandbox and grade it the way the official harness does."""
         try:
             spec = self.spec(task)
         except ValueError as e:
             return Score(False, "", error=str(e))
+        patch = submission.files.get(PATCH, b"")
+        if not patch.strip():
+            problem = submission.text(DIFF_ERRORS).strip()
+            reason = "could not take the agent's diff" if problem else "the agent changed nothing"
+            return Score(False, clip(problem or reason, OUTPUT_LIMIT), reason=reason)
         with tempfile.TemporaryDirectory(prefix="hgm-swebench-") as tmp:
-            patch = self._prediction(task, sandbox, Path(tmp))
-            if isinstance(patch, Score):
-                return patch
-            return _Grading(self, task, spec, sandbox, Path(tmp), patch).run()
+            stage = Path(tmp) / "repository"
+            stage.mkdir()
+            if self.options.repos:
+                self.prepare(task, stage)
+            # With an instance image, the fresh sandbox's workspace starts as the image's own pristine /testbed.
+            with grader.open(stage, image=self.image(task), workdir=REPO_DIR) as sandbox:
+                return _Grading(self, task, spec, sandbox, Path(tmp), patch).run()
 
     # -- optional members ----------------------------------------------------------------------------------------
 
@@ -345,115 +371,67 @@ class SWEbenchBenchmark:
             container.remove(force=True)
             client.close()
 
-    def _prediction(self, task: str, sandbox: Sandbox, tmp: Path) -> bytes | Score:
-        """The agent's changes as a binary-safe diff against the base commit, or a Score saying why there are none."""
-        base = shlex.quote(self.instances[task]["base_commit"])
-        name = f".git/hgm-prediction-{secrets.token_hex(8)}.diff"
-        home = f"/tmp/hgm-home-{secrets.token_hex(8)}"
-        cmd = f"mkdir {home} && {GIT} add -A && {GIT} diff --cached --binary --no-color --no-ext-diff {base} > {name}"
-        result = sandbox.exec(cmd, timeout=600, env={"HOME": home, **GIT_ENV})
-        sandbox.exec(f"rm -rf {home}", timeout=60)
-        if result.returncode != 0:
-            return Score(False, f"could not take the agent's diff against the base commit:\n{_tail(result.output)}")
-        try:
-            sandbox.copy_out(name, tmp / "model.patch")
-        except (OSError, ValueError) as e:
-            return Score(False, f"could not read the agent's diff: {e}")
-        patch = (tmp / "model.patch").read_bytes()
-        if not patch.strip():
-            return Score(False, "the agent changed nothing: its diff against the base commit is empty")
-        return patch
-
 
 class _Grading:
-    """One scoring run: fresh repository, model patch, eval script, swebench's report, cleanup."""
+    """One grading in a fresh sandbox: model patch in, swebench's apply commands, eval script, swebench's report."""
 
     def __init__(self, bench: SWEbenchBenchmark, task: str, spec: Any, sandbox: Sandbox, tmp: Path, patch: bytes):
         self.bench, self.task, self.spec, self.sandbox, self.tmp, self.patch = bench, task, spec, sandbox, tmp, patch
         token = secrets.token_hex(8)
         self.scratch = f".git/hgm-eval-{token}"
-        self.home = f"/tmp/hgm-home-{token}"
-        self.env = {"HOME": self.home, **GIT_ENV}
-        self.applied: str | None = None
+        self.env = {"HOME": f"/tmp/hgm-home-{token}", **GIT_ENV}
 
     def run(self) -> Score:
         from swebench.harness.constants import APPLY_PATCH_FAIL, APPLY_PATCH_PASS
 
-        try:
-            self._fresh_repository()
-        except (OSError, RuntimeError, ValueError) as e:
-            return Score(False, "", error=f"could not set up a fresh repository for grading: {e}")
-        log = [f"model patch: {len(self.patch)} bytes"]
-        try:
-            self.applied = self._apply(log)
-            if self.applied is None:
-                return Score(False, "\n".join([*log, APPLY_PATCH_FAIL]))
-            log.append(f"{APPLY_PATCH_PASS} ({self.applied})")
-            return self._evaluate(log)
-        finally:
-            self._clean_up()
-
-    def _exec(self, cmd: str, timeout: float = 600) -> Any:
-        return self.sandbox.exec(cmd, timeout=timeout, env=self.env)
-
-    def _fresh_repository(self) -> None:
-        """Replace the workspace by a pristine checkout, so only what the diff carries reaches the tests."""
-        fresh = self.tmp / "repository"
-        fresh.mkdir()
-        self.bench.prepare(self.task, fresh)
-        wiped = self._exec("chmod -R u+rwX . 2>/dev/null; find . -mindepth 1 -maxdepth 1 -exec rm -rf {} +; ls -A")
-        if wiped.output.strip():
-            raise RuntimeError(f"could not empty the workspace: {wiped.output.strip()[:500]}")
-        self.sandbox.copy_in(fresh, ".")
         stage = self.tmp / "eval"
         stage.mkdir()
         (stage / "model.patch").write_bytes(self.patch)
         (stage / "eval.sh").write_text(self.spec.eval_script, encoding="utf-8")
         self.sandbox.copy_in(stage, self.scratch)
-        made = self._exec(f"mkdir {self.home}", timeout=60)
+        made = self._exec(f"mkdir -p {self.env['HOME']}", timeout=60)
         if made.returncode != 0:
-            raise RuntimeError(f"could not make a fresh HOME: {made.output.strip()}")
+            return Score(False, "", error=f"could not make a HOME in the grading sandbox: {made.output.strip()}")
+        log = [f"model patch: {len(self.patch)} bytes"]
+        applied = self._apply(log)
+        if applied is None:
+            return Score(False, "\n".join([*log, APPLY_PATCH_FAIL]), reason="the patch does not apply")
+        log.append(f"{APPLY_PATCH_PASS} ({applied})")
+        return self._evaluate(log)
+
+    def _exec(self, cmd: str, timeout: float = 600) -> Any:
+        return self.sandbox.exec(cmd, timeout=timeout, env=self.env)
 
     def _apply(self, log: list[str]) -> str | None:
         """The first of swebench's apply commands that takes the patch, or None."""
         patch = f"{self.scratch}/model.patch"
         for attempt, command in enumerate(git_apply_commands()):
             if attempt:
-                self._exec(f"{GIT} checkout -- . ; {GIT} clean -fdq")
+                self._exec(f"{GIT} checkout -- . ; {GIT} clean -fdq -e .git")
             result = self._exec(f"{command} {patch}")
             if result.returncode == 0:
                 return command
-            log.append(f"`{command}` failed:\n{_tail(result.output, 4000)}")
-        if self._exec(f"{GIT} apply --check --reverse {patch}").returncode == 0:
-            return "already applied"
+            log.append(f"`{command}` failed:\n{clip(result.output, 4000)}")
         return None
 
     def _evaluate(self, log: list[str]) -> Score:
         from swebench.harness.grading import get_eval_report
 
-        output = f"{self.scratch}/test_output.txt"
         timeout = self.bench.options.timeout
-        result = self._exec(f"bash {self.scratch}/eval.sh > {output} 2>&1", timeout=timeout)
-        try:
-            self.sandbox.copy_out(output, self.tmp / "test_output.txt")
-        except (OSError, ValueError) as e:
-            return Score(False, "\n".join(log), error=f"the eval script left no output: {e}")
-        text = (self.tmp / "test_output.txt").read_text(encoding="utf-8", errors="replace")
+        result = self._exec(f"bash {self.scratch}/eval.sh > {self.scratch}/{TEST_LOG} 2>&1", timeout=timeout)
+        text = self.sandbox.export(self.scratch, LOG_LIMITS).text(TEST_LOG)
         if result.timed_out:
-            return Score(False, "\n".join([*log, _tail(text), f"Tests timed out after {timeout:g}s"]))
+            return Score(False, "\n".join([*log, clip(text, OUTPUT_LIMIT)]), reason=f"tests timed out after {timeout:g}s")
+        (self.tmp / TEST_LOG).write_text(text, encoding="utf-8")
         patch = self.patch.decode(errors="replace")
         prediction = {"instance_id": self.task, "model_name_or_path": "hgm", "model_patch": patch}
-        report = get_eval_report(self.spec, prediction, str(self.tmp / "test_output.txt"), include_tests_status=True)
+        report = get_eval_report(self.spec, prediction, str(self.tmp / TEST_LOG), include_tests_status=True)
         verdict = report[self.task]
-        return Score(bool(verdict["resolved"]), "\n".join([*log, _summary(verdict), _tail(text)]))
-
-    def _clean_up(self) -> None:
-        """Leave the workspace as pristine checkout plus model patch, without the hidden tests or our files."""
-        restore = f"{GIT} reset -q --hard; {GIT} clean -fdq"
-        if self.applied and self.applied != "already applied":
-            restore += f"; {self.applied} {self.scratch}/model.patch"
-        self._exec(restore)
-        self.sandbox.exec(f"rm -rf {self.scratch} {self.home}", timeout=60)
+        summary, tests = _summary(verdict)
+        reason = "resolved" if verdict["resolved"] else "the issue's tests do not pass"
+        return Score(
+            bool(verdict["resolved"]), "\n".join([*log, summary, clip(text, OUTPUT_LIMIT)]), reason=reason, tests=tests
+        )
 
 
 def _is_clone(path: Path) -> bool:
@@ -467,18 +445,17 @@ def _host_owned(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
     return member.replace(uid=os.getuid(), gid=os.getgid(), uname="", gname="", deep=False)
 
 
-def _summary(verdict: dict[str, Any]) -> str:
+def _summary(verdict: dict[str, Any]) -> tuple[str, list[TestCase]]:
     lines = [f"resolved: {'yes' if verdict['resolved'] else 'no'}"]
+    tests: list[TestCase] = []
     status = verdict.get("tests_status") or {}
     for kind in ("FAIL_TO_PASS", "PASS_TO_PASS"):
         if kind in status:
             passed, failed = status[kind]["success"], status[kind]["failure"]
             lines.append(f"{kind}: {len(passed)} passed, {len(failed)} failed")
             lines += [f"  failed: {test}" for test in failed]
+            tests += [TestCase(str(t), "passed", kind) for t in passed]
+            tests += [TestCase(str(t), "failed", kind) for t in failed]
     if not status:
         lines.append("the test log could not be parsed (patch or test setup failed)")
-    return "\n".join(lines)
-
-
-def _tail(text: str, limit: int = OUTPUT_LIMIT) -> str:
-    return text if len(text) <= limit else "[... output cut ...]\n" + text[-limit:]
+    return "\n".join(lines), tests

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hgm.bench import Score, task_attempts, task_available, task_feedback
-from hgm.bench.polyglot import PolyglotBenchmark, detect_toolchains
-from hgm.bench.registry import make_benchmark
+from hgm.coding.benchmarks import Score, task_attempts, task_available, task_feedback
+from hgm.coding.benchmarks.polyglot import PolyglotBenchmark, detect_toolchains
+from hgm.coding.benchmarks.registry import make_benchmark
 from hgm.sandboxes import ManagedSandbox
 
 OpenSandbox = Callable[..., ManagedSandbox]
