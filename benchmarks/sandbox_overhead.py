@@ -81,10 +81,10 @@ def evaluation_table(evals: int) -> Table:
     import threading
 
     from hgm.archive import Archive
+    from hgm.coding.world import CodingWorld
     from hgm.config import load_config
     from hgm.interfaces import NodeRef
     from hgm.models.scripted import Canned, register_script, tool_call
-    from hgm.coding.world import CodingWorld
 
     register_script("instant", Canned([{"content": None, "tool_calls": [tool_call("submit", {"summary": "-"})]}]))
     table = Table(title=f"one task evaluation, zero-latency scripted model, in s ({evals} runs)")

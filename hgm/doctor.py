@@ -58,8 +58,8 @@ def _bwrap(config: RunConfig) -> Check:
 
 
 def _models(config: RunConfig) -> list[Check]:
-    from hgm.gateway import check_model
     from hgm.coding.world import gateway_config, install_scripted_models
+    from hgm.gateway import check_model
 
     install_scripted_models(config.coding)
     checks = []

@@ -19,17 +19,19 @@ from hgm.sandboxes.base import ManagedSandbox
 
 
 class SandboxGrader:
-    """Opens grading sandboxes of a configured backend, with only a minimal environment."""
+    """Opens grading sandboxes of a configured backend, with a minimal environment and only read-only `mounts`."""
 
-    def __init__(self, config: SandboxConfig, label: str = "grade") -> None:
+    def __init__(self, config: SandboxConfig, label: str = "grade", mounts: dict[str, str] | None = None) -> None:
         self.config = config
         self.label = label
+        self.mounts = mounts
 
     def open(self, workspace: Path, *, image: str | None = None, workdir: str | None = None) -> ManagedSandbox:
         """A fresh sandbox whose workspace starts as a copy of `workspace`."""
         update = {key: value for key, value in (("image", image), ("workdir", workdir)) if value is not None}
         config = self.config.model_copy(update=update)
-        return open_sandbox(config, workspace, env={"PYTHONDONTWRITEBYTECODE": "1"}, label=self.label)
+        env = {"PYTHONDONTWRITEBYTECODE": "1"}
+        return open_sandbox(config, workspace, mounts=self.mounts, env=env, label=self.label)
 
     def healthy(self) -> bool:
         """Whether a fresh sandbox starts and runs a command (tells a broken agent sandbox from broken sandboxes)."""

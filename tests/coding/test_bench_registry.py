@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from hgm.coding.benchmarks import BuiltinBenchmark, Score, task_attempts, task_available, task_feedback, task_image, task_workdir
+from hgm.coding.benchmarks import (
+    BuiltinBenchmark,
+    Score,
+    task_attempts,
+    task_available,
+    task_feedback,
+    task_image,
+    task_workdir,
+)
 from hgm.coding.benchmarks.registry import BENCHMARKS, SUBSETS_DIR, load_subset, make_benchmark, subset_path
 
 BUILTIN = Path(__file__).resolve().parents[2] / "benchmarks" / "builtin"

@@ -8,12 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from hgm.coding.benchmarks import Score, task_attempts, task_available, task_feedback
+from hgm.coding.benchmarks import Benchmark, Score, task_attempts, task_available, task_feedback
 from hgm.coding.benchmarks.polyglot import PolyglotBenchmark, detect_toolchains
 from hgm.coding.benchmarks.registry import make_benchmark
-from hgm.sandboxes import ManagedSandbox
+from hgm.coding.grading import SandboxGrader, grade
+from hgm.sandboxes import ManagedSandbox, SandboxConfig
 
 OpenSandbox = Callable[..., ManagedSandbox]
+GRADER = SandboxGrader(SandboxConfig(backend="bwrap"))
+
+
+def score(bench: Benchmark, task: str, sandbox: ManagedSandbox) -> Score:
+    """Grade what an agent left in `sandbox` as a run does: its submission, in a fresh bwrap sandbox."""
+    return grade(bench, task, sandbox, GRADER)
+
 
 ROOT = Path(__file__).parent / "fixtures" / "polyglot"
 PYTHON_TASKS = ["python/running-total", "python/word-lengths"]
@@ -36,7 +44,7 @@ def attempt(
         source = tmp_path / "agent-file"
         source.write_text(text)
         box.copy_in(source, rel)
-    return polyglot.score(task, box), box
+    return score(polyglot, task, box), box
 
 
 def test_example_solutions_score_everything_and_doing_nothing_scores_nothing(
@@ -50,7 +58,8 @@ def test_example_solutions_score_everything_and_doing_nothing_scores_nothing(
     assert [s.error for s in solved + idle] == [""] * 4
     assert sum(s.resolved for s in solved) / len(runnable) == 1.0, [s.output for s in solved]
     assert sum(s.resolved for s in idle) / len(runnable) == 0.0
-    assert "test_several (running_total_test.RunningTotalTest.test_several) ... FAIL" in idle[0].output
+    failed = {t.name: t.outcome for t in idle[0].tests}
+    assert failed["running_total_test.RunningTotalTest.test_several"] == "failed"
 
 
 def test_language_without_toolchain_is_unavailable_not_failed(bwrap: OpenSandbox, tmp_path: Path) -> None:
@@ -58,9 +67,9 @@ def test_language_without_toolchain_is_unavailable_not_failed(bwrap: OpenSandbox
     assert "go/reverse-words" in polyglot.tasks()
     reason = task_available(polyglot, "go/reverse-words")
     assert reason is not None and reason.startswith("no Go toolchain in the sandbox image")
-    score, _ = attempt(polyglot, "go/reverse-words", bwrap, tmp_path, polyglot.solution("go/reverse-words"))
-    assert score.resolved is False
-    assert score.error == reason
+    graded, _ = attempt(polyglot, "go/reverse-words", bwrap, tmp_path, polyglot.solution("go/reverse-words"))
+    assert graded.resolved is False
+    assert graded.error == reason
 
 
 def test_detect_toolchains_sees_python_and_not_go(bwrap: OpenSandbox, tmp_path: Path) -> None:
@@ -97,13 +106,13 @@ def test_second_try_sees_the_failures_and_can_pass(bwrap: OpenSandbox, tmp_path:
     assert first.resolved is False
     retry = task_feedback(polyglot, task, first)  # the world appends this to the statement
     assert retry.startswith("---\nYour previous solution failed the hidden unit tests.")
-    assert "test_single (running_total_test.RunningTotalTest.test_single) ... FAIL" in retry
+    assert "running_total_test.RunningTotalTest.test_single: failed" in retry
     assert "Fix the code in `running_total.py`" in retry
-    assert box.exec("ls -A", timeout=30).output.split() == [".docs", "running_total.py"]  # scoring left nothing behind
+    assert box.exec("ls -A", timeout=30).output.split() == [".docs", "running_total.py"]  # graded elsewhere
     source = tmp_path / "fixed.py"
     source.write_text(polyglot.solution(task)["running_total.py"])
     box.copy_in(source, "running_total.py")
-    assert polyglot.score(task, box).resolved is True
+    assert score(polyglot, task, box).resolved is True
 
 
 def test_only_the_solution_files_reach_the_tests(bwrap: OpenSandbox, tmp_path: Path) -> None:
@@ -114,10 +123,10 @@ def test_only_the_solution_files_reach_the_tests(bwrap: OpenSandbox, tmp_path: P
         "unittest.py": "raise SystemExit(0)\n",  # cannot shadow the standard library
         "running_total.py": "import sys\nsys.exit(0)\n",  # exiting early reports no result
     }
-    score, _ = attempt(polyglot, "python/running-total", bwrap, tmp_path, files)
-    assert score.resolved is False
-    assert score.error == ""
-    assert "the tests did not report a result" in score.output
+    graded, _ = attempt(polyglot, "python/running-total", bwrap, tmp_path, files)
+    assert graded.resolved is False
+    assert graded.error == ""
+    assert "ended before reporting" in graded.reason
 
 
 def test_missing_solution_file_is_named(bwrap: OpenSandbox, tmp_path: Path) -> None:
@@ -126,9 +135,9 @@ def test_missing_solution_file_is_named(bwrap: OpenSandbox, tmp_path: Path) -> N
     polyglot.prepare("python/running-total", workspace)
     box = bwrap(workspace)
     box.exec("rm running_total.py", timeout=30)
-    score = polyglot.score("python/running-total", box)
-    assert score.resolved is False
-    assert score.output.startswith("missing solution files: running_total.py")
+    graded = score(polyglot, "python/running-total", box)
+    assert graded.resolved is False
+    assert graded.output.startswith("missing solution files: running_total.py")
 
 
 def test_options_select_languages_and_subsets(tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ import pytest
 from hgm.coding.benchmarks import task_attempts, task_available, task_image, task_workdir
 from hgm.coding.benchmarks.registry import SUBSETS_DIR, make_benchmark
 from hgm.coding.benchmarks.swebench import REPO_DIR, SWEbenchBenchmark, SWEbenchImageMissing
-from hgm.sandboxes import ManagedSandbox
+from hgm.coding.grading import SandboxGrader, grade
+from hgm.sandboxes import ManagedSandbox, SandboxConfig
 
 OpenSandbox = Callable[..., ManagedSandbox]
 
@@ -164,7 +165,13 @@ def run_agent(
         source = tmp_path / "agent-file"
         source.write_text(text)
         box.copy_in(source, rel)
-    return bench.score(INSTANCE_ID, box), box
+    return score(bench, box), box
+
+
+def score(bench: SWEbenchBenchmark, box: ManagedSandbox, **config: Any) -> Any:
+    """Grade the agent's sandbox as a run does: its diff, in a fresh sandbox that can import pytest."""
+    grader = SandboxGrader(SandboxConfig(**{"backend": "bwrap", **config}), mounts=pylib())
+    return grade(bench, INSTANCE_ID, box, grader)
 
 
 def make(dataset: Dataset, **options: Any) -> SWEbenchBenchmark:
@@ -228,9 +235,9 @@ def test_files_outside_the_diff_do_not_reach_the_tests(dataset: Dataset, bwrap: 
     box = bwrap(workspace, workdir=REPO_DIR, mounts=pylib())
     control = box.exec(f"{TEST_CMD} tests/test_fails.py && rm tests/test_fails.py", timeout=60)
     assert "PASSED tests/test_fails.py::test_fails" in control.output  # the cheat works in the workspace
-    score = bench.score(INSTANCE_ID, box)
-    assert score.resolved is False
-    assert "failed: tests/test_calc.py::test_clamp_high" in score.output
+    graded = score(bench, box)
+    assert graded.resolved is False
+    assert "failed: tests/test_calc.py::test_clamp_high" in graded.output
 
 
 def test_workspace_has_the_base_commit_and_no_later_history(dataset: Dataset, tmp_path: Path) -> None:
@@ -258,14 +265,11 @@ def test_task_info_and_hooks(dataset: Dataset) -> None:
     assert bench.available(INSTANCE_ID) is None
 
 
-def test_sandbox_elsewhere_than_testbed_is_an_infrastructure_error(
-    dataset: Dataset, bwrap: OpenSandbox, tmp_path: Path
-) -> None:
+def test_sandbox_elsewhere_than_testbed_is_refused(dataset: Dataset, bwrap: OpenSandbox, tmp_path: Path) -> None:
     bench = make(dataset)
     bench.prepare(INSTANCE_ID, tmp_path / "ws")
-    score = bench.score(INSTANCE_ID, bwrap(tmp_path / "ws"))
-    assert score.resolved is False
-    assert "workdir=/testbed" in score.error
+    with pytest.raises(ValueError, match="workdir=/testbed"):
+        bench.submission(INSTANCE_ID, bwrap(tmp_path / "ws"))
 
 
 @pytest.mark.docker
@@ -337,7 +341,7 @@ def test_dataset_names_that_cannot_be_fetched_say_network_is_needed(tmp_path: Pa
 
 @pytest.mark.docker
 def test_instance_image_end_to_end_in_docker(dataset: Dataset, tmp_path: Path) -> None:
-    from hgm.sandboxes import SandboxConfig, docker_problem, open_sandbox
+    from hgm.sandboxes import docker_problem, open_sandbox
     from hgm.sandboxes.image import build_image, docker_client, image_exists
 
     assert docker_problem() is None, "this test needs the Docker engine"
@@ -367,9 +371,9 @@ def test_instance_image_end_to_end_in_docker(dataset: Dataset, tmp_path: Path) -
                 source = tmp_path / "calc.py"
                 source.write_text(code)
                 box.copy_in(source, "calc.py")
-                score = bench.score(INSTANCE_ID, box)
-            assert score.error == ""
-            assert score.resolved is resolved, score.output
+                graded = score(bench, box, backend="docker", image=image)
+            assert graded.error == ""
+            assert graded.resolved is resolved, graded.output
     finally:
         client.images.remove(image, force=True)
         client.close()

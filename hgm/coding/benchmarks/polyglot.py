@@ -274,10 +274,12 @@ class PolyglotBenchmark:
         copy_pristine(
             exercise.path,
             stage,
-            skip=lambda rel: rel.startswith((".meta/", ".docs/"))
-            or rel in exercise.editable
-            or rel in exercise.examples
-            or rel in exercise.tests,
+            skip=lambda rel: (
+                rel.startswith((".meta/", ".docs/"))
+                or rel in exercise.editable
+                or rel in exercise.examples
+                or rel in exercise.tests
+            ),
         )
         for rel, text in tests.items():
             (stage / rel).parent.mkdir(parents=True, exist_ok=True)

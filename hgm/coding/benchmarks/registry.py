@@ -25,7 +25,10 @@ BENCHMARKS: dict[str, tuple[str, str | None]] = {
         "a checkout in the Polyglot benchmark layout (<language>/exercises/practice/<exercise>/), such as a clone "
         "of github.com/Aider-AI/polyglot-benchmark",
     ),
-    "custom": ("hgm.coding.benchmarks.custom:CustomBenchmark", "a YAML file describing the suite (see benchmarks/README.md)"),
+    "custom": (
+        "hgm.coding.benchmarks.custom:CustomBenchmark",
+        "a YAML file describing the suite (see benchmarks/README.md)",
+    ),
 }
 
 

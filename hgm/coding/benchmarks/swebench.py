@@ -223,7 +223,10 @@ class SWEbenchBenchmark:
         # The diff runs where the agent worked; whatever it prints is only ever data for the grading sandbox.
         cmd = f"mkdir -p {home} {folder} && {{ {diff} > {folder}/{PATCH} 2> {folder}/{DIFF_ERRORS}; }}"
         sandbox.exec(cmd, timeout=600, env={"HOME": home, **GIT_ENV})
-        return sandbox.export(folder, PATCH_LIMITS)
+        try:
+            return sandbox.export(folder, PATCH_LIMITS)
+        finally:
+            sandbox.exec(f"rm -rf {folder} {home}", timeout=60)
 
     def grade(self, task: str, submission: Export, grader: Grader) -> Score:
         """Apply the diff to a pristine repository in a fresh sandbox and grade it the way the official harness does."""
@@ -421,7 +424,9 @@ class _Grading:
         result = self._exec(f"bash {self.scratch}/eval.sh > {self.scratch}/{TEST_LOG} 2>&1", timeout=timeout)
         text = self.sandbox.export(self.scratch, LOG_LIMITS).text(TEST_LOG)
         if result.timed_out:
-            return Score(False, "\n".join([*log, clip(text, OUTPUT_LIMIT)]), reason=f"tests timed out after {timeout:g}s")
+            return Score(
+                False, "\n".join([*log, clip(text, OUTPUT_LIMIT)]), reason=f"tests timed out after {timeout:g}s"
+            )
         (self.tmp / TEST_LOG).write_text(text, encoding="utf-8")
         patch = self.patch.decode(errors="replace")
         prediction = {"instance_id": self.task, "model_name_or_path": "hgm", "model_patch": patch}

@@ -19,6 +19,7 @@ import secrets
 import shlex
 import tempfile
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path, PurePosixPath
 
 from hgm.coding.benchmarks.base import Score, TestCase
@@ -27,7 +28,7 @@ from hgm.interfaces import Sandbox
 
 MESSAGE_LIMIT = 2_000
 
-RUNNER = r'''
+RUNNER = r"""
 import os, sys
 
 
@@ -109,7 +110,7 @@ def _main(payload_path, runner_path):
 
 
 _main(sys.argv[1], os.path.abspath(__file__))
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ class Verdict:
 def verdict(run: Plan, output: str) -> Verdict:
     """Judge a run by its tagged lines: every expected test passed, nothing failed, and the run reached its end."""
     outcomes: dict[str, TestCase] = {}
-    done: dict[str, object] | None = None
+    done: dict[str, Any] | None = None
     for line in output.splitlines():
         if not line.startswith(run.tag + " "):
             continue
