@@ -19,8 +19,8 @@ import secrets
 import shlex
 import tempfile
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from hgm.coding.benchmarks.base import Score, TestCase
 from hgm.coding.evidence import clip, redact
