@@ -102,7 +102,7 @@ def test_forged_results_are_failures(request: pytest.FixtureRequest, backend: st
 
 def test_expected_tests_come_from_the_sources_not_from_the_run() -> None:
     sources = {
-        "pkg.test_a": "import unittest\nclass A(unittest.TestCase):\n    def test_x(self): pass\n    def aid(self): pass\n",
+        "pkg.test_a": "class A(unittest.TestCase):\n    def test_x(self): pass\n    def aid(self): pass\n",
         "test_b": "class B:\n    async def test_y(self): pass\ndef test_free(): pass\n",
     }
     assert expected_tests(sources) == ["pkg.test_a.A.test_x", "test_b.B.test_y"]
