@@ -142,6 +142,7 @@ class CodingWorld:
             gateway.config.max_cost_per_run = config.budget.max_cost
         gateway.start()
         self.ctx = Context(config, archive, benchmark, gateway, meter, sandbox_config, socket_dir, usable)
+        self.sandbox_config = sandbox_config
         self.grader = SandboxGrader(sandbox_config)
 
     def tasks(self) -> list[str]:
