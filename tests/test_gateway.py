@@ -21,9 +21,9 @@ import pytest
 from fake_openai_server import FakeOpenAIServer, Reply, error_body
 from pydantic import ValidationError
 
-from hgm.gateway import Gateway, GatewayConfig, GatewayError, ModelConfig, check_model
+from hgm.gateway import Gateway, GatewayConfig, GatewayError, ModelConfig, check_model, inspect_model
 from hgm.gateway.errors import failure_for, retry_after, retry_delay
-from hgm.gateway.upstream import load_litellm
+from hgm.gateway.upstream import estimate, load_litellm
 from hgm.models.scripted import Canned, Rules, register_script, tool_call, unregister_script
 
 SECRET = "sk-hgm-test-secret-0123456789abcdef"
@@ -91,6 +91,11 @@ def running(models: dict[str, ModelConfig], recorder: Recorder, **options: Any) 
         yield gateway
 
 
+def tcp_token(gateway: Gateway, node_id: int | None, purpose: str) -> str:
+    """A token for every alias, accepted on the loopback TCP endpoint (as a host-side client would hold)."""
+    return gateway.issue_token(node_id, purpose, models=tuple(gateway.config.models), transports=("tcp",))
+
+
 def post(gateway: Gateway, token: str | None, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     host, port = gateway.url.removeprefix("http://").rsplit(":", 1)
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
@@ -107,7 +112,7 @@ def post(gateway: Gateway, token: str | None, body: dict[str, Any]) -> tuple[int
 def test_openai_client_chat_with_and_without_tool_calls() -> None:
     recorder = Recorder()
     with running({"agent": ModelConfig(model="scripted/gw-canned")}, recorder) as gateway:
-        client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=gateway.issue_token(7, "agent"))
+        client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=tcp_token(gateway, 7, "agent"))
         first = client.chat.completions.create(model="agent", messages=HELLO)  # type: ignore[arg-type]
         history = [*HELLO, {"role": "assistant", "content": "hello"}, {"role": "user", "content": "now list files"}]
         second = client.chat.completions.create(model="agent", messages=history, tools=TOOLS)  # type: ignore[arg-type]
@@ -137,7 +142,7 @@ def test_unix_socket_with_raw_http_client(tmp_path: Path) -> None:
         assert stat.S_ISSOCK(gateway.socket_path.stat().st_mode)
         assert stat.S_IMODE(gateway.socket_path.stat().st_mode) == 0o666
         assert stat.S_IMODE(socket_dir.stat().st_mode) == 0o755
-        token = gateway.issue_token(3, "selfmod")
+        token = gateway.issue_token(3, "selfmod", models=("agent",))
         conn = UnixHTTPConnection(gateway.socket_path)
         body = {"model": "agent", "messages": [{"role": "user", "content": "over the socket"}]}
         answers = []
@@ -154,7 +159,7 @@ def test_unix_socket_with_raw_http_client(tmp_path: Path) -> None:
 def test_litellm_routes_to_a_local_openai_compatible_server(fake: FakeOpenAIServer, key: str) -> None:
     recorder = Recorder()
     with running({"agent": fake_model(fake, temperature=0.3)}, recorder) as gateway:
-        client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=gateway.issue_token(1, "agent"))
+        client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=tcp_token(gateway, 1, "agent"))
         reply = client.chat.completions.create(model="agent", messages=HELLO, tools=TOOLS, seed=5)  # type: ignore[arg-type]
     assert reply.choices[0].message.content == "hello from the fake server"
     [seen] = fake.requests
@@ -177,7 +182,7 @@ def test_rate_limits_are_retried_respecting_retry_after(
     fake.enqueue(limited, limited)
     recorder = Recorder()
     with running({"agent": fake_model(fake)}, recorder, retries=3) as gateway:
-        status, body = post(gateway, gateway.issue_token(1, "agent"), {"model": "agent", "messages": HELLO})
+        status, body = post(gateway, tcp_token(gateway, 1, "agent"), {"model": "agent", "messages": HELLO})
     assert status == 200
     assert body["choices"][0]["message"]["content"] == "hello from the fake server"
     assert len(fake.requests) == 3
@@ -190,7 +195,7 @@ def test_transient_errors_give_up_after_the_configured_retries(fake: FakeOpenAIS
     fake.enqueue(*[Reply(500, error_body("upstream broke", "server_error"))] * 3)
     recorder = Recorder()
     with running({"agent": fake_model(fake)}, recorder, retries=2) as gateway:
-        status, body = post(gateway, gateway.issue_token(1, "agent"), {"model": "agent", "messages": HELLO})
+        status, body = post(gateway, tcp_token(gateway, 1, "agent"), {"model": "agent", "messages": HELLO})
     assert status == 502
     assert body["error"]["code"] == "provider_error"
     assert "after 3 attempts" in body["error"]["message"]
@@ -203,7 +208,7 @@ def test_provider_auth_failure_fails_fast_with_a_clear_message(fake: FakeOpenAIS
     fake.enqueue(Reply(401, error_body(f"Incorrect API key provided: {key}", "invalid_request_error")))
     recorder = Recorder()
     with running({"agent": fake_model(fake)}, recorder) as gateway:
-        client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=gateway.issue_token(1, "agent"))
+        client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=tcp_token(gateway, 1, "agent"))
         with pytest.raises(openai.APIStatusError) as info:
             client.chat.completions.create(model="agent", messages=HELLO)  # type: ignore[arg-type]
     assert info.value.status_code == 502
@@ -218,7 +223,7 @@ def test_timeouts_are_reported_as_such(fake: FakeOpenAIServer, key: str) -> None
     fake.enqueue(Reply(delay=30))
     recorder = Recorder()
     with running({"agent": fake_model(fake)}, recorder, retries=0, timeout=0.3) as gateway:
-        status, body = post(gateway, gateway.issue_token(1, "agent"), {"model": "agent", "messages": HELLO})
+        status, body = post(gateway, tcp_token(gateway, 1, "agent"), {"model": "agent", "messages": HELLO})
     assert (status, body["error"]["code"]) == (504, "provider_timeout")
 
 
@@ -227,10 +232,10 @@ def test_missing_key_variable_fails_fast_naming_it(fake: FakeOpenAIServer, monke
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     models = {
         "named": ModelConfig(model="openai/whatever", api_base=fake.url, api_key_env="HGM_UNSET_KEY"),
-        "default": ModelConfig(model="openai/whatever", api_base=fake.url),
+        "default": ModelConfig(model="openai/gpt-4o-mini"),
     }
     with running(models, Recorder()) as gateway:
-        token = gateway.issue_token(None, "diagnosis")
+        token = tcp_token(gateway, None, "diagnosis")
         named = post(gateway, token, {"model": "named", "messages": HELLO})
         default = post(gateway, token, {"model": "default", "messages": HELLO})
     assert named[0] == default[0] == 502
@@ -241,21 +246,37 @@ def test_missing_key_variable_fails_fast_naming_it(fake: FakeOpenAIServer, monke
     assert fake.requests == []
 
 
+def test_a_local_server_gets_a_placeholder_key_never_the_providers_key(
+    fake: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    local = fake.url.replace("127.0.0.1", "localhost")
+    models = {
+        "ip": ModelConfig(model="openai/whatever", api_base=fake.url),
+        "name": ModelConfig(model="openai/x", api_base=local),
+    }
+    with running(models, Recorder()) as gateway:
+        token = tcp_token(gateway, 1, "agent")
+        answers = [post(gateway, token, {"model": alias, "messages": HELLO})[0] for alias in models]
+    assert answers == [200, 200]
+    assert [seen.headers["authorization"] for seen in fake.requests] == ["Bearer hgm-local-no-key"] * 2
+
+
 def test_unknown_alias_lists_the_served_aliases() -> None:
     recorder = Recorder()
     models = {"agent": ModelConfig(model="scripted/gw-echo"), "selfmod": ModelConfig(model="scripted/gw-echo")}
     with running(models, recorder) as gateway:
-        status, body = post(gateway, gateway.issue_token(2, "agent"), {"model": "gpt-4o", "messages": HELLO})
+        status, body = post(gateway, tcp_token(gateway, 2, "agent"), {"model": "gpt-4o", "messages": HELLO})
     assert status == 404
     assert body["error"]["code"] == "model_not_found"
-    assert body["error"]["message"] == "unknown model 'gpt-4o'; this gateway serves: agent, selfmod"
+    assert body["error"]["message"] == "unknown model 'gpt-4o'; this token may call: agent, selfmod"
     assert recorder.calls[0]["model"] == "gpt-4o" and recorder.calls[0]["error"].startswith("model_not_found")
 
 
 def test_bad_missing_and_revoked_tokens_are_refused_and_not_recorded() -> None:
     recorder = Recorder()
     with running({"agent": ModelConfig(model="scripted/gw-echo")}, recorder) as gateway:
-        token = gateway.issue_token(1, "agent")
+        token = tcp_token(gateway, 1, "agent")
         body = {"model": "agent", "messages": HELLO}
         assert post(gateway, token, body)[0] == 200
         bad, missing = post(gateway, "hgm-not-a-token", body), post(gateway, None, body)
@@ -276,7 +297,7 @@ def test_unknown_routes_and_bad_json_get_openai_style_errors() -> None:
         host, port = gateway.url.removeprefix("http://").rsplit(":", 1)
         conn = http.client.HTTPConnection(host, int(port), timeout=30)
         answers = []
-        auth = {"Authorization": f"Bearer {gateway.issue_token(1, 'agent')}"}
+        auth = {"Authorization": f"Bearer {tcp_token(gateway, 1, 'agent')}"}
         for method, path, body in [
             ("POST", "/v1/embeddings", "{}"),
             ("GET", "/v1/nothing", None),
@@ -290,10 +311,18 @@ def test_unknown_routes_and_bad_json_get_openai_style_errors() -> None:
     assert answers == [(404, "not_found"), (404, "not_found"), (400, "invalid_json"), (400, "invalid_json")]
 
 
+def worst_case(model: ModelConfig, messages: list[dict[str, Any]], max_tokens: int) -> float:
+    """What the gateway holds before a call: its prompt's estimated cost and `max_tokens` completion tokens."""
+    held = estimate(model, {"messages": messages})
+    return held.prompt_cost + held.token_cost * max_tokens
+
+
 def test_per_node_budget_refuses_later_calls_without_forwarding(fake: FakeOpenAIServer, key: str) -> None:
     recorder = Recorder()
-    with running({"agent": fake_model(fake, **PRICED)}, recorder, max_cost_per_node=0.05) as gateway:
-        token, other = gateway.issue_token(1, "agent"), gateway.issue_token(2, "agent")
+    model = fake_model(fake, **PRICED)
+    budget = 0.025 + worst_case(model, HELLO, 7) + 1e-9  # one call spent, room for the worst case of one more
+    with running({"agent": model}, recorder, max_cost_per_node=budget) as gateway:
+        token, other = tcp_token(gateway, 1, "agent"), tcp_token(gateway, 2, "agent")
         body = {"model": "agent", "messages": HELLO, "max_tokens": 7}
         results = [post(gateway, token, body) for _ in range(3)]
         other_node = post(gateway, other, body)
@@ -301,45 +330,54 @@ def test_per_node_budget_refuses_later_calls_without_forwarding(fake: FakeOpenAI
     assert [status for status, _ in results] == [200, 200, 429]
     refusal = results[2][1]["error"]
     assert (refusal["code"], refusal["type"]) == ("budget_exceeded", "budget_exceeded")
-    assert "node 1 has spent $0.0500 of its $0.0500 budget (max_cost_per_node)" in refusal["message"]
+    assert "leaves no room for an answer within node 1's remaining budget" in refusal["message"]
     assert other_node[0] == 200
     assert len(fake.requests) == 3  # two for node 1, one for node 2
     assert spent == pytest.approx((0.05, 0.025, 0.075))
     assert [c["node_id"] for c in recorder.calls] == [1, 1, 1, 2]
     assert [c["cost"] for c in recorder.calls] == pytest.approx([0.025, 0.025, 0.0, 0.025])
-    assert recorder.calls[2]["error"].startswith("budget_exceeded: node 1 has spent")
+    assert recorder.calls[2]["error"].startswith("budget_exceeded: this call's prompt")
+    with running({"agent": model}, Recorder(), max_cost_per_node=0.05, spent_by_node={1: 0.05}) as gateway:
+        status, body = post(gateway, tcp_token(gateway, 1, "agent"), {"model": "agent", "messages": HELLO})
+    assert status == 429
+    assert "node 1 has spent $0.0500 of its $0.0500 budget (max_cost_per_node)" in body["error"]["message"]
 
 
 def test_per_run_budget_counts_every_node_and_what_was_spent_before(fake: FakeOpenAIServer, key: str) -> None:
     recorder = Recorder()
-    options: dict[str, Any] = {"max_cost_per_run": 0.1, "spent_run": 0.05, "spent_by_node": {1: 0.05}}
-    with running({"agent": fake_model(fake, **PRICED)}, recorder, **options) as gateway:
+    model = fake_model(fake, **PRICED)
+    budget = 0.075 + worst_case(model, HELLO, 7) + 1e-9
+    options: dict[str, Any] = {"max_cost_per_run": budget, "spent_run": 0.05, "spent_by_node": {1: 0.05}}
+    with running({"agent": model}, recorder, **options) as gateway:
         body = {"model": "agent", "messages": HELLO, "max_tokens": 7}
-        first = post(gateway, gateway.issue_token(2, "agent"), body)
-        second = post(gateway, gateway.issue_token(3, "agent"), body)
-        third = post(gateway, gateway.issue_token(4, "agent"), body)
-        in_process = pytest.raises(GatewayError)
-        with in_process as info:
-            gateway.complete(gateway.issue_token(None, "diagnosis"), body)
+        first = post(gateway, tcp_token(gateway, 2, "agent"), body)
+        second = post(gateway, tcp_token(gateway, 3, "agent"), body)
+        third = post(gateway, tcp_token(gateway, 4, "agent"), body)
+        with pytest.raises(GatewayError) as info:
+            gateway.complete(tcp_token(gateway, None, "diagnosis"), body)
         spent = (gateway.spent(), gateway.spent(1))
     assert (first[0], second[0], third[0]) == (200, 200, 429)
-    assert "the run has spent $0.1000 of its $0.1000 budget (max_cost_per_run)" in third[1]["error"]["message"]
+    assert "leaves no room for an answer within the run's remaining budget" in third[1]["error"]["message"]
     assert (info.value.status, info.value.code) == (429, "budget_exceeded")
     assert len(fake.requests) == 2
     assert spent == pytest.approx((0.1, 0.05))
     assert [c["error"] is None for c in recorder.calls] == [True, True, False, False]
+    with running({"agent": model}, Recorder(), max_cost_per_run=0.1, spent_run=0.1) as gateway:
+        status, body = post(gateway, tcp_token(gateway, 5, "agent"), {"model": "agent", "messages": HELLO})
+    assert status == 429
+    assert "the run has spent $0.1000 of its $0.1000 budget (max_cost_per_run)" in body["error"]["message"]
 
 
 def test_per_call_cost_caps_the_completion_tokens(fake: FakeOpenAIServer, key: str) -> None:
-    litellm = load_litellm()
-    prompt = litellm.token_counter(model="openai/whatever", messages=HELLO)
     recorder = Recorder()
-    with running({"agent": fake_model(fake, **PRICED)}, recorder, max_cost_per_call=0.02) as gateway:
-        token = gateway.issue_token(1, "agent")
+    model = fake_model(fake, **PRICED)
+    long = [{"role": "user", "content": "word " * 60}]
+    with running({"agent": model}, recorder, max_cost_per_call=0.05) as gateway:
+        token = tcp_token(gateway, 1, "agent")
         capped = post(gateway, token, {"model": "agent", "messages": HELLO, "max_tokens": 1000})
-        too_long = post(gateway, token, {"model": "agent", "messages": [{"role": "user", "content": "word " * 30}]})
+        too_long = post(gateway, token, {"model": "agent", "messages": long})
     assert capped[0] == 200
-    assert fake.requests[0].body["max_tokens"] == int((0.02 - prompt * 0.001) / 0.002)
+    assert fake.requests[0].body["max_tokens"] == int((0.05 - worst_case(model, HELLO, 0)) / 0.002)
     assert too_long[0] == 429
     assert "leaves no room for an answer within max_cost_per_call" in too_long[1]["error"]["message"]
     assert len(fake.requests) == 1
@@ -348,7 +386,7 @@ def test_per_call_cost_caps_the_completion_tokens(fake: FakeOpenAIServer, key: s
 def test_max_tokens_is_capped_by_the_gateway_and_the_model(fake: FakeOpenAIServer, key: str) -> None:
     models = {"a": fake_model(fake, max_tokens=50), "b": fake_model(fake)}
     with running(models, Recorder(), max_tokens_per_call=100) as gateway:
-        token = gateway.issue_token(1, "agent")
+        token = tcp_token(gateway, 1, "agent")
         post(gateway, token, {"model": "a", "messages": HELLO, "max_tokens": 4000})
         post(gateway, token, {"model": "b", "messages": HELLO})
         post(gateway, token, {"model": "b", "messages": HELLO, "max_completion_tokens": 30})
@@ -359,7 +397,7 @@ def test_max_tokens_is_capped_by_the_gateway_and_the_model(fake: FakeOpenAIServe
 
 def test_clients_cannot_redirect_calls_or_stream(fake: FakeOpenAIServer, key: str) -> None:
     with running({"agent": fake_model(fake)}, Recorder()) as gateway:
-        token = gateway.issue_token(1, "agent")
+        token = tcp_token(gateway, 1, "agent")
         redirect = post(gateway, token, {"model": "agent", "messages": HELLO, "api_base": "http://127.0.0.1:9/v1"})
         stream = post(gateway, token, {"model": "agent", "messages": HELLO, "stream": True})
         empty = post(gateway, token, {"model": "agent", "messages": []})
@@ -380,7 +418,7 @@ def test_api_keys_are_never_returned_recorded_or_logged(
     )
     recorder = Recorder()
     with running({"agent": fake_model(fake)}, recorder) as gateway:
-        token = gateway.issue_token(1, "agent")
+        token = tcp_token(gateway, 1, "agent")
         failed = post(gateway, token, {"model": "agent", "messages": HELLO})
         ok = post(gateway, token, {"model": "agent", "messages": HELLO})
         listed = gateway.list_models(token)
@@ -398,17 +436,20 @@ def test_many_sandboxes_at_once_and_a_slow_call_blocks_no_one(fake: FakeOpenAISe
     with running(models, recorder) as gateway:
         fake.enqueue(Reply(delay=60))
         slow: list[tuple[int, dict[str, Any]]] = []
-        slow_token = gateway.issue_token(0, "agent")
+        slow_token = tcp_token(gateway, 0, "agent")
         slow_thread = threading.Thread(
             target=lambda: slow.append(post(gateway, slow_token, {"model": "slow", "messages": HELLO}))
         )
         slow_thread.start()
         fake.wait_for_requests(1)
-        client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=gateway.issue_token(1, "agent"))
+        clients = [
+            openai.OpenAI(base_url=gateway.url + "/v1", api_key=tcp_token(gateway, i, "agent")) for i in range(1, 9)
+        ]
 
         def ask(i: int) -> str | None:
             messages = [{"role": "user", "content": f"message {i}"}]
-            return client.chat.completions.create(model="echo", messages=messages).choices[0].message.content  # type: ignore[arg-type]
+            reply = clients[i % 8].chat.completions.create(model="echo", messages=messages)  # type: ignore[arg-type]
+            return reply.choices[0].message.content
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             replies = list(pool.map(ask, range(16)))
@@ -423,7 +464,7 @@ def test_many_sandboxes_at_once_and_a_slow_call_blocks_no_one(fake: FakeOpenAISe
 def test_in_process_calls_are_metered_like_http_ones(fake: FakeOpenAIServer, key: str) -> None:
     recorder = Recorder()
     with running({"diagnosis": fake_model(fake, **PRICED)}, recorder) as gateway:
-        token = gateway.issue_token(None, "diagnosis")
+        token = tcp_token(gateway, None, "diagnosis")
         response = gateway.complete(token, {"model": "diagnosis", "messages": HELLO})
         spent = gateway.spent()
     assert response["choices"][0]["message"]["content"] == "hello from the fake server"
@@ -441,7 +482,7 @@ def test_a_failing_recorder_does_not_lose_the_answer(caplog: pytest.LogCaptureFi
 
     config = GatewayConfig(models={"agent": ModelConfig(model="scripted/gw-echo")})
     with Gateway(config, Broken()) as gateway:
-        response = gateway.complete(gateway.issue_token(1, "agent"), {"model": "agent", "messages": HELLO})
+        response = gateway.complete(tcp_token(gateway, 1, "agent"), {"model": "agent", "messages": HELLO})
     assert response["choices"][0]["message"]["content"] == "echo: say hello"
     assert "could not record a model call for node 1" in caplog.text
 
@@ -455,7 +496,7 @@ def test_stop_interrupts_retry_waits(fake: FakeOpenAIServer, key: str) -> None:
 
     def call() -> None:
         try:
-            gateway.complete(gateway.issue_token(1, "agent"), {"model": "agent", "messages": HELLO})
+            gateway.complete(tcp_token(gateway, 1, "agent"), {"model": "agent", "messages": HELLO})
         except GatewayError as e:
             outcome.append(e)
 
@@ -537,10 +578,41 @@ def test_check_model_says_what_to_fix(fake: FakeOpenAIServer, monkeypatch: pytes
     assert "no script is registered as 'nothing'" in (check_model(ModelConfig(model="scripted/nothing")) or "")
     unset = check_model(ModelConfig(model="openai/gpt-4o-mini", api_key_env="HGM_UNSET_KEY")) or ""
     assert "$HGM_UNSET_KEY (api_key_env) is not set" in unset
-    local = check_model(ModelConfig(model="openai/whatever", api_base=fake.url)) or ""
-    assert "set OPENAI_API_KEY" in local and "local server" in local
+    hosted = check_model(ModelConfig(model="openai/gpt-4o-mini")) or ""
+    assert "set OPENAI_API_KEY in the environment that runs hgm" in hosted
     assert check_model(fake_model(fake), probe=True) is None
     fake.enqueue(Reply(401, error_body("Incorrect API key provided", "invalid_request_error")))
     rejected = check_model(fake_model(fake), probe=True) or ""
     assert "rejected the API key" in rejected and "HGM_TEST_KEY" in rejected
-    assert fake.requests[0].body["max_tokens"] == 1
+    chats = [seen for seen in fake.requests if seen.path.endswith("/chat/completions")]
+    assert [seen.body["max_tokens"] for seen in chats] == [1, 1]
+
+
+def test_a_local_server_is_contacted_measured_and_asked_for_a_tool_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with FakeOpenAIServer(models=["qwen"], tool_calls=True) as tools, FakeOpenAIServer(models=["qwen"]) as text:
+        native = inspect_model(ModelConfig(model="openai/qwen", api_base=tools.url))
+        fenced = inspect_model(ModelConfig(model="openai/qwen", api_base=text.url))
+    assert native.problem is None and fenced.problem is None
+    assert native.latency is not None and native.latency > 0
+    assert (native.native_tool_calls, fenced.native_tool_calls) == (True, False)
+    assert "native tool calls: yes" in native.summary
+    assert "native tool calls: no (the agent must read tool calls from the text)" in fenced.summary
+    assert "no API key needed: hgm sends a placeholder to this local server" in native.summary
+    assert tools.requests[-1].body["tools"][0]["function"]["name"] == "bash"
+
+
+def test_a_missing_server_or_an_unknown_model_is_a_problem_with_its_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"  # bound but not listening: refused
+        missing = check_model(ModelConfig(model="openai/qwen", api_base=nowhere)) or ""
+    with FakeOpenAIServer(models=["qwen"]) as server:
+        unknown = check_model(ModelConfig(model="openai/qwen-coder", api_base=server.url))
+    assert missing.startswith(f"openai/qwen: nothing answers at {nowhere} (")
+    assert missing.endswith("start the model server there or fix --api-base")
+    assert unknown == (
+        f"openai/qwen-coder: the server at {server.url} does not know the model 'qwen-coder'; "
+        "it serves qwen: use --model openai/qwen"
+    )
