@@ -5,9 +5,13 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import os
 import socket
 import stat
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -616,3 +620,259 @@ def test_a_missing_server_or_an_unknown_model_is_a_problem_with_its_fix(monkeypa
         f"openai/qwen-coder: the server at {server.url} does not know the model 'qwen-coder'; "
         "it serves qwen: use --model openai/qwen"
     )
+
+
+def raw_request(path: Path | tuple[str, int], head: str) -> socket.socket:
+    """A socket that has sent `head` (request line and headers, CRLF-joined) and no body."""
+    sock = socket.socket(socket.AF_UNIX if isinstance(path, Path) else socket.AF_INET)
+    sock.settimeout(30)
+    sock.connect(str(path) if isinstance(path, Path) else path)
+    sock.sendall(head.replace("\n", "\r\n").encode())
+    return sock
+
+
+def read_answer(sock: socket.socket) -> tuple[int, bytes]:
+    """The status of the answer on `sock` and everything the server sent until it closed the connection."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return int(data.split(b" ", 2)[1]), data
+
+
+def address(gateway: Gateway) -> tuple[str, int]:
+    host, port = gateway.url.removeprefix("http://").rsplit(":", 1)
+    return host, int(port)
+
+
+def wait_until(condition: Any, what: str, ceiling: float = 60.0) -> None:
+    """Poll `condition` until it holds; fail naming `what` after a generous ceiling."""
+    deadline = time.monotonic() + ceiling
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.02)
+
+
+def test_the_token_is_checked_before_any_body_byte_is_read(tmp_path: Path) -> None:
+    models = {"agent": ModelConfig(model="scripted/gw-echo")}
+    with running(models, Recorder(), socket_dir=tmp_path, max_request_bytes=1000) as gateway:
+        token = gateway.issue_token(1, "evaluate:t", models=("agent",))
+        huge = "POST /v1/chat/completions HTTP/1.1\nHost: x\nContent-Length: 67108864\n"
+        answers = [
+            read_answer(raw_request(address(gateway), huge + "\n")),
+            read_answer(raw_request(address(gateway), huge + "Authorization: Bearer hgm-forged\n\n")),
+            read_answer(raw_request(gateway.socket_path or tmp_path, huge + f"Authorization: Bearer {token}\n\n")),
+            read_answer(raw_request(gateway.socket_path or tmp_path, "GET /v1/models HTTP/1.1\nHost: x\n\n")),
+        ]
+    # Each answer came although not one of the 64 MiB was sent, and the server then closed the connection.
+    assert [status for status, _ in answers] == [401, 401, 413, 401]
+    assert b"request body of 67108864 bytes is over the 1000-byte cap" in answers[2][1]
+
+
+def test_idle_connections_cost_no_thread_and_cannot_lock_out_a_sandbox(tmp_path: Path) -> None:
+    models = {"agent": ModelConfig(model="scripted/gw-echo")}
+    options: dict[str, Any] = {"socket_dir": tmp_path, "max_connections": 50}
+    with running(models, Recorder(), **options) as gateway:
+        threads = threading.active_count()
+        idle = [socket.create_connection(address(gateway), timeout=30) for _ in range(200)]
+        idle += [raw_request(gateway.socket_path or tmp_path, "POST /v1/chat/") for _ in range(200)]
+        wait_until(lambda: sum(not alive(s) for s in idle) >= 350, "the gateway closed the idle connections over cap")
+        grown = threading.active_count() - threads
+        token = gateway.issue_token(1, "evaluate:t", models=("agent",))
+        conn = UnixHTTPConnection(gateway.socket_path or tmp_path)
+        conn.request(
+            "POST",
+            "/v1/chat/completions",
+            json.dumps({"model": "agent", "messages": HELLO}),
+            {"Authorization": f"Bearer {token}"},
+        )
+        status = conn.getresponse().status
+        for sock in idle:
+            sock.close()
+    assert grown <= 1  # 400 idle connections, no thread for any of them
+    assert status == 200  # the oldest idle connection made room for the sandbox's request
+
+
+def alive(sock: socket.socket) -> bool:
+    """False once the peer closed `sock` (a read would return end-of-file)."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1, socket.MSG_PEEK) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.setblocking(True)
+
+
+def test_a_connection_that_sends_nothing_is_closed_after_the_request_timeout() -> None:
+    with running({"agent": ModelConfig(model="scripted/gw-echo")}, Recorder(), request_timeout=0.3) as gateway:
+        silent = socket.create_connection(address(gateway), timeout=30)
+        slow = raw_request(address(gateway), "POST /v1/chat/completions HTTP/1.1\nHost: x\n")  # never ends
+        wait_until(lambda: not alive(silent) and not alive(slow), "the gateway closed both connections")
+
+
+def test_too_many_headers_or_a_long_header_line_is_refused() -> None:
+    with running({"agent": ModelConfig(model="scripted/gw-echo")}, Recorder()) as gateway:
+        many = "".join(f"X-Pad-{i}: x\n" for i in range(100))
+        long = f"X-Pad: {'x' * 10000}\n"
+        answers = [
+            read_answer(raw_request(address(gateway), f"GET /v1/models HTTP/1.1\nHost: x\n{pad}\n"))[0]
+            for pad in (many, long)
+        ]
+    assert all(status in (400, 431) for status in answers)
+
+
+def test_a_token_calls_only_its_roles_and_only_where_it_was_issued_for(tmp_path: Path) -> None:
+    models = {alias: ModelConfig(model="scripted/gw-echo") for alias in ("agent", "selfmod", "diagnosis")}
+    recorder = Recorder()
+    with running(models, recorder, socket_dir=tmp_path) as gateway:
+        evaluation = gateway.issue_token(1, "evaluate:t", models=("agent",))
+        selfmod = gateway.issue_token(2, "selfmod", models=("selfmod",))
+        host = gateway.issue_token(2, "diagnosis", models=("diagnosis",), transports=())
+        tcp = tcp_token(gateway, 3, "tool")
+
+        def over_unix(token: str, alias: str) -> tuple[int, dict[str, Any]]:
+            conn = UnixHTTPConnection(gateway.socket_path or tmp_path)
+            body = json.dumps({"model": alias, "messages": HELLO})
+            conn.request("POST", "/v1/chat/completions", body, {"Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            return response.status, json.loads(response.read())
+
+        allowed = [over_unix(evaluation, "agent")[0], over_unix(selfmod, "selfmod")[0]]
+        escalations = [
+            over_unix(evaluation, "selfmod"),
+            over_unix(evaluation, "diagnosis"),
+            over_unix(selfmod, "agent"),
+        ]
+        wrong_place = [post(gateway, evaluation, {"model": "agent", "messages": HELLO}), over_unix(tcp, "agent")]
+        host_over_http = [over_unix(host, "diagnosis"), post(gateway, host, {"model": "diagnosis", "messages": HELLO})]
+        in_process = gateway.complete(host, {"model": "diagnosis", "messages": HELLO})
+        with pytest.raises(GatewayError) as info:
+            gateway.complete(host, {"model": "agent", "messages": HELLO})
+        listed = gateway.list_models(evaluation)
+        with pytest.raises(ValueError, match="no model alias judge"):
+            gateway.issue_token(1, "x", models=("judge",))
+        with pytest.raises(TypeError, match="collection of aliases"):
+            gateway.issue_token(1, "x", models="agent")
+    assert allowed == [200, 200]
+    assert [(s, b["error"]["code"]) for s, b in escalations] == [(403, "model_not_allowed")] * 3
+    assert "this token may not call model 'selfmod'; it may call: agent" in escalations[0][1]["error"]["message"]
+    assert [(s, b["error"]["code"]) for s, b in wrong_place + host_over_http] == [(401, "invalid_api_key")] * 4
+    assert "not accepted on the tcp endpoint (only: unix)" in wrong_place[0][1]["error"]["message"]
+    assert in_process["choices"][0]["message"]["content"] == "echo: say hello"
+    assert (info.value.status, info.value.code) == (403, "model_not_allowed")
+    assert [m["id"] for m in listed["data"]] == ["agent"]
+    refused = [c for c in recorder.calls if c["error"]]
+    assert [(c["node_id"], c["purpose"], c["model"]) for c in refused] == [
+        (1, "evaluate:t", "selfmod"),
+        (1, "evaluate:t", "diagnosis"),
+        (2, "selfmod", "agent"),
+        (2, "diagnosis", "agent"),
+    ]
+
+
+def test_a_token_is_tied_to_the_first_local_user_that_presents_it(tmp_path: Path) -> None:
+    with running({"agent": ModelConfig(model="scripted/gw-echo")}, Recorder(), socket_dir=tmp_path) as gateway:
+        token = gateway.issue_token(1, "evaluate:t", models=("agent",))
+        conn = UnixHTTPConnection(gateway.socket_path or tmp_path)
+        conn.request("GET", "/v1/models", headers={"Authorization": f"Bearer {token}"})
+        assert conn.getresponse().status == 200  # SO_PEERCRED told the gateway this process's uid
+        gateway.authorize(token, "unix", os.getuid())
+        with pytest.raises(GatewayError) as info:
+            gateway.authorize(token, "unix", os.getuid() + 1)
+    assert (info.value.status, info.value.code) == (403, "peer_mismatch")
+
+
+def test_a_token_holds_a_bounded_number_of_connections(fake: FakeOpenAIServer, key: str) -> None:
+    fake.enqueue(Reply(delay=60), Reply(delay=60))
+    with running({"agent": fake_model(fake)}, Recorder(), max_calls_per_token=2) as gateway:
+        token = tcp_token(gateway, 1, "agent")
+        held: list[tuple[int, dict[str, Any]]] = []
+        callers = [
+            threading.Thread(target=lambda: held.append(post(gateway, token, {"model": "agent", "messages": HELLO})))
+            for _ in range(2)
+        ]
+        for caller in callers:
+            caller.start()
+        fake.wait_for_requests(2)
+        third = post(gateway, token, {"model": "agent", "messages": HELLO})
+        other = post(gateway, tcp_token(gateway, 2, "agent"), {"model": "agent", "messages": HELLO})
+        fake.release()
+        for caller in callers:
+            caller.join()
+    assert (third[0], third[1]["error"]["code"]) == (429, "too_many_connections")
+    assert other[0] == 200
+    assert [status for status, _ in held] == [200, 200]
+
+
+@pytest.mark.parametrize("budget_key", ["max_cost_per_node", "max_cost_per_run"])
+def test_twenty_concurrent_calls_never_spend_past_the_node_or_run_budget(
+    fake: FakeOpenAIServer, key: str, budget_key: str
+) -> None:
+    model = fake_model(fake, **PRICED)
+    call = 11 * 0.001 + 7 * 0.002
+    budget = 3 * call + worst_case(model, HELLO, 7)  # room for three calls' cost and one more worst case
+    body = {"model": "agent", "messages": HELLO, "max_tokens": 7}
+    recorder = Recorder()
+    results: list[int] = []
+    with running({"agent": model}, recorder, **{budget_key: budget}) as gateway:
+        fake.enqueue(*[Reply(delay=60)] * 20)  # every forwarded call waits until all twenty were made
+        node = {"max_cost_per_node": lambda i: 1, "max_cost_per_run": lambda i: i}[budget_key]
+        tokens = [tcp_token(gateway, node(i), "agent") for i in range(20)]
+        callers = [
+            threading.Thread(target=lambda t=token: results.append(post(gateway, t, body)[0])) for token in tokens
+        ]
+        for caller in callers:
+            caller.start()
+        wait_until(lambda: len(fake.requests) + len(results) == 20, "every call was forwarded or refused")
+        fake.release()
+        for caller in callers:
+            caller.join()
+        spent = gateway.spent(1) if budget_key == "max_cost_per_node" else gateway.spent()
+    forwarded = len(fake.requests)
+    assert sorted(results) == [200] * forwarded + [429] * (20 - forwarded)
+    assert 1 <= forwarded <= 4
+    assert spent <= budget + 1e-12
+    assert spent == pytest.approx(sum(c["cost"] for c in recorder.calls))
+
+
+def test_a_client_that_leaves_mid_call_is_recorded_as_such_quietly(
+    fake: FakeOpenAIServer, key: str, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake.enqueue(Reply(delay=60))
+    recorder = Recorder()
+    with running({"agent": fake_model(fake, **PRICED)}, recorder) as gateway:
+        token = tcp_token(gateway, 1, "agent")
+        data = json.dumps({"model": "agent", "messages": HELLO})
+        head = f"POST /v1/chat/completions HTTP/1.1\nHost: x\nAuthorization: Bearer {token}\n"
+        sock = raw_request(address(gateway), head + f"Content-Length: {len(data)}\n\n")
+        sock.sendall(data.encode())
+        fake.wait_for_requests(1)
+        sock.close()  # the agent hit its time limit
+        time.sleep(0.2)  # lets the gateway notice the close before the provider answers (the order is not asserted)
+        fake.release()
+        wait_until(lambda: len(recorder.calls) == 1, "the abandoned call was recorded")
+        after = post(gateway, token, {"model": "agent", "messages": HELLO})
+    [call] = recorder.calls[:1]
+    assert call["error"].startswith("client_disconnected: the client left before the answer")
+    assert (call["prompt_tokens"], call["completion_tokens"]) == (11, 7)  # what the provider was paid for
+    assert call["cost"] == pytest.approx(0.025)
+    assert after[0] == 200
+    assert "Traceback" not in caplog.text + capsys.readouterr().err
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_per_role_timeout_overrides_the_gateways(fake: FakeOpenAIServer, key: str) -> None:
+    fake.enqueue(Reply(delay=30))
+    models = {"agent": fake_model(fake, timeout=0.3)}
+    with running(models, Recorder(), retries=0, timeout=600) as gateway:
+        status, body = post(gateway, tcp_token(gateway, 1, "agent"), {"model": "agent", "messages": HELLO})
+    assert (status, body["error"]["code"]) == (504, "provider_timeout")
+
+
+def test_importing_the_gateway_loads_neither_litellm_nor_aiohttp() -> None:
+    code = "import sys, hgm.gateway; print(sorted(m for m in ('litellm', 'aiohttp') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -34,6 +34,9 @@ MODEL_PATHS = ("/v1/models", "/models")
 # Request line and headers: an OpenAI client sends a handful of short headers.
 MAX_LINE = 4096
 MAX_HEADERS = 32
+# Connections the kernel queues until the event loop accepts them (a full queue refuses unix-socket clients).
+BACKLOG = 1024
+LINGER = 2.0
 _PEERCRED = struct.Struct("3i")
 
 
@@ -65,7 +68,9 @@ class Connections(web.Server):
             handler_cancellation=True,
             access_log=None,
             keepalive_timeout=config.request_timeout,
-            lingering_time=0,
+            # After a refusal the rest of an unread body is discarded for a moment, so that a client still
+            # sending it gets the answer instead of a reset connection; nothing of it is kept.
+            lingering_time=LINGER,
             max_line_size=MAX_LINE,
             max_field_size=MAX_LINE,
             max_headers=MAX_HEADERS,
@@ -86,8 +91,7 @@ class Connections(web.Server):
                 return
             # The oldest connection that has proven nothing makes room: a flood of idle connections cannot keep
             # a sandbox that sends its request at once from getting through.
-            oldest = next(iter(self._waiting))
-            self._transports[oldest].close()
+            self._close(next(iter(self._waiting)))
         loop = asyncio.get_running_loop()
         self._waiting[handler] = loop.call_later(self.limits.request_timeout, self._expire, handler)
 
@@ -126,8 +130,17 @@ class Connections(web.Server):
             timer.cancel()
 
     def _expire(self, handler: RequestHandler) -> None:
-        if self._waiting.pop(handler, None) is not None and handler in self._transports:
-            self._transports[handler].close()
+        if handler in self._waiting:
+            self._close(handler)
+
+    def _close(self, handler: RequestHandler) -> None:
+        """Close a connection that has not sent a valid request, and stop counting it at once."""
+        timer = self._waiting.pop(handler, None)
+        if timer is not None:
+            timer.cancel()
+        transport = self._transports.pop(handler, None)
+        if transport is not None:
+            transport.close()
 
 
 class Workers:
@@ -201,7 +214,7 @@ class HTTPServer:
         self._runner = web.ServerRunner(self._server, shutdown_timeout=1.0)
         await self._runner.setup()
         for sock in self._sockets:
-            await web.SockSite(self._runner, sock).start()
+            await web.SockSite(self._runner, sock, backlog=BACKLOG).start()
 
     def stop(self) -> None:
         """Close every connection and the listening sockets; calls still running on threads are abandoned."""
@@ -300,7 +313,7 @@ def _peer_uid(sock: Any) -> int | None:
 
 def _tcp_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=128)
+    return socket.create_server((host, port), family=family, backlog=BACKLOG)
 
 
 def _unix_socket(path: Path) -> socket.socket:
@@ -317,7 +330,7 @@ def _unix_socket(path: Path) -> socket.socket:
     try:
         sock.bind(str(path))
         os.chmod(path, 0o666)
-        sock.listen(128)
+        sock.listen(BACKLOG)
     except BaseException:
         sock.close()
         raise
