@@ -405,6 +405,12 @@ def test_clients_cannot_redirect_calls_or_stream(fake: FakeOpenAIServer, key: st
         redirect = post(gateway, token, {"model": "agent", "messages": HELLO, "api_base": "http://127.0.0.1:9/v1"})
         stream = post(gateway, token, {"model": "agent", "messages": HELLO, "stream": True})
         empty = post(gateway, token, {"model": "agent", "messages": []})
+        # Limits the budget hold is computed from must be the ones the provider reads.
+        dodges = [
+            post(gateway, token, {"model": "agent", "messages": HELLO, **extra})
+            for extra in ({"max_tokens": 1, "max_completion_tokens": 100000}, {"max_tokens": "100000"}, {"n": 2.5})
+        ]
+    assert [(status, body["error"]["code"]) for status, body in dodges] == [(400, "invalid_request")] * 3
     assert redirect[0] == 400 and redirect[1]["error"]["code"] == "unsupported_parameter"
     assert "api_base" in redirect[1]["error"]["message"]
     assert stream[0] == 400 and stream[1]["error"]["code"] == "stream_unsupported"
@@ -777,10 +783,10 @@ def test_a_token_is_tied_to_the_first_local_user_that_presents_it(tmp_path: Path
         token = gateway.issue_token(1, "evaluate:t", models=("agent",))
         conn = UnixHTTPConnection(gateway.socket_path or tmp_path)
         conn.request("GET", "/v1/models", headers={"Authorization": f"Bearer {token}"})
-        assert conn.getresponse().status == 200  # SO_PEERCRED told the gateway this process's uid
-        gateway.authorize(token, "unix", os.getuid())
-        with pytest.raises(GatewayError) as info:
+        assert conn.getresponse().status == 200
+        with pytest.raises(GatewayError) as info:  # SO_PEERCRED told the gateway this process's uid
             gateway.authorize(token, "unix", os.getuid() + 1)
+        assert gateway.authorize(token, "unix", os.getuid()).node_id == 1
     assert (info.value.status, info.value.code) == (403, "peer_mismatch")
 
 
@@ -876,3 +882,28 @@ def test_importing_the_gateway_loads_neither_litellm_nor_aiohttp() -> None:
     code = "import sys, hgm.gateway; print(sorted(m for m in ('litellm', 'aiohttp') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_bodies_held_in_memory_are_bounded_and_extra_calls_wait(fake: FakeOpenAIServer, key: str) -> None:
+    fake.enqueue(*[Reply(delay=60)] * 9)
+    padded = [{"role": "user", "content": "x" * 900}]
+    with running({"agent": fake_model(fake)}, Recorder(), max_request_bytes=1000) as gateway:
+        results: list[int] = []
+        tokens = [tcp_token(gateway, i, "agent") for i in range(9)]
+        callers = [
+            threading.Thread(
+                target=lambda t=t: results.append(post(gateway, t, {"model": "agent", "messages": padded})[0])
+            )
+            for t in tokens
+        ]
+        for caller in callers[:8]:
+            caller.start()
+        fake.wait_for_requests(8)  # eight bodies of ~950 bytes leave no room for a ninth in 8 x 1000 bytes
+        callers[8].start()
+        time.sleep(0.5)  # a chance for a wrong gateway to forward the ninth (only its absence is asserted)
+        waiting = len(fake.requests)
+        fake.release()
+        for caller in callers:
+            caller.join()
+    assert waiting == 8
+    assert results == [200] * 9 and len(fake.requests) == 9

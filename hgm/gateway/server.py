@@ -37,6 +37,8 @@ MAX_HEADERS = 32
 # Connections the kernel queues until the event loop accepts them (a full queue refuses unix-socket clients).
 BACKLOG = 1024
 LINGER = 2.0
+# Request bodies held in memory at once, in units of max_request_bytes: further calls wait before reading theirs.
+BODIES_HELD = 8
 _PEERCRED = struct.Struct("3i")
 
 
@@ -87,6 +89,7 @@ class Connections(web.Server):
         self._transports[handler] = transport
         if len(self._transports) > self.limits.max_connections:
             if not self._waiting:
+                del self._transports[handler]
                 transport.close()
                 return
             # The oldest connection that has proven nothing makes room: a flood of idle connections cannot keep
@@ -144,20 +147,44 @@ class Connections(web.Server):
 
 
 class Workers:
-    """At most `size` provider calls at once, each on a daemon thread (so exiting hgm never waits for a provider)."""
+    """At most `size` provider calls at once, each on a daemon thread (so exiting hgm never waits for a provider),
+    and at most `room` bytes of request bodies held in memory by the calls admitted or running."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, room: int) -> None:
         self._slots = asyncio.Semaphore(size)
+        self._free = room
+        self._room = asyncio.Condition()
 
-    async def run(self, work: Callable[[], Any], gone: threading.Event) -> Any:
-        """`work()` on a thread; if the caller is cancelled (the client left) `gone` is set and the slot stays
-        taken until the thread ends, so abandoned calls still count against the bound."""
-        await self._slots.acquire()
+    async def admit(self, size: int) -> None:
+        """Wait until a body of `size` bytes may be held; pair with `run(..., held=size)` or `release(size)`."""
+        async with self._room:
+            await self._room.wait_for(lambda: self._free >= size)
+            self._free -= size
+
+    def release(self, size: int) -> None:
+        """Give back the room of a body that is no longer held."""
+        self._free += size
+
+        async def wake() -> None:
+            async with self._room:
+                self._room.notify_all()
+
+        asyncio.get_running_loop().create_task(wake())
+
+    async def run(self, work: Callable[[], Any], gone: threading.Event, held: int) -> Any:
+        """`work()` on a thread; if the caller is cancelled (the client left) `gone` is set, and the slot and the
+        `held` body bytes stay taken until the thread ends, so abandoned calls still count against the bounds."""
+        try:
+            await self._slots.acquire()
+        except BaseException:
+            self.release(held)
+            raise
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
 
         def deliver(result: Any, error: BaseException | None) -> None:
             self._slots.release()
+            self.release(held)
             if future.done():
                 return
             if error is not None:
@@ -209,7 +236,8 @@ class HTTPServer:
         asyncio.run_coroutine_threadsafe(self._setup(), self._loop).result()
 
     async def _setup(self) -> None:
-        self._workers = Workers(self.app.config.max_concurrent_calls)
+        config = self.app.config
+        self._workers = Workers(config.max_concurrent_calls, BODIES_HELD * config.max_request_bytes)
         self._server = Connections(self._handle, self.app.config)
         self._runner = web.ServerRunner(self._server, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -248,10 +276,16 @@ class HTTPServer:
             message = f"no route {request.method} {path}; use POST /v1/chat/completions or GET /v1/models"
             raise _Refused(GatewayError(404, "not_found", message))
         grant = self._authorize(request)
-        body = await self._body(request)
-        gone = threading.Event()
         assert self._workers is not None, "start() sets up the workers"
-        status, answer = await self._workers.run(lambda: self.app.serve(grant, body, gone), gone)
+        length = self._length(request)
+        await self._workers.admit(length)
+        try:
+            body = await self._body(request, length)
+        except BaseException:
+            self._workers.release(length)
+            raise
+        gone = threading.Event()
+        status, answer = await self._workers.run(lambda: self.app.serve(grant, body, gone), gone, length)
         return _json(status, answer, {} if status < 300 else {"x-should-retry": "false"})
 
     def _authorize(self, request: web.BaseRequest) -> Any:
@@ -267,7 +301,7 @@ class HTTPServer:
         self._server.bind(request.protocol, token)
         return grant
 
-    async def _body(self, request: web.BaseRequest) -> bytes:
+    def _length(self, request: web.BaseRequest) -> int:
         length = request.content_length
         limit = self.app.config.max_request_bytes
         if length is None:
@@ -276,6 +310,9 @@ class HTTPServer:
             raise _Refused(
                 GatewayError(413, "request_too_large", f"request body of {length} bytes is over the {limit}-byte cap")
             )
+        return length
+
+    async def _body(self, request: web.BaseRequest, length: int) -> bytes:
         try:
             async with asyncio.timeout(self.app.config.request_timeout):
                 return await request.content.readexactly(length)

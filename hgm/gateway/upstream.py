@@ -137,6 +137,13 @@ def build_call(
             "unsupported_parameter",
             f"unsupported request field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(PASSTHROUGH))}",
         )
+    # Counts decide the cost held before the call: they must be what the provider will read.
+    if "max_tokens" in request and "max_completion_tokens" in request:
+        raise GatewayError(400, "invalid_request", "send max_tokens or max_completion_tokens, not both")
+    for name in ("max_tokens", "max_completion_tokens", "n"):
+        value = request.get(name)
+        if value is not None and (type(value) is not int or value < 1):
+            raise GatewayError(400, "invalid_request", f"{name!r} must be a positive integer, not {value!r}")
     kwargs: dict[str, Any] = {k: v for k, v in request.items() if k in PASSTHROUGH}
     kwargs.update(config.extra_params)
     kwargs["model"] = config.model
