@@ -181,7 +181,7 @@ class SelfModification:
             trajectory=clip(trajectory),
             tests=describe_score(score) if score is not None else "(no test results recorded)",
         )
-        token = self.ctx.gateway.issue_token(self.child_id, "diagnosis")
+        token = self.ctx.gateway.issue_token(self.child_id, "diagnosis", models=("diagnosis",), transports=())
         try:
             response = self.ctx.gateway.complete(
                 token, {"model": "diagnosis", "messages": [{"role": "user", "content": prompt}]}
@@ -195,7 +195,7 @@ class SelfModification:
     def rewrite(self, diagnosis: dict[str, Any]) -> str:
         """Run the parent agent on a copy of its own source; return a failure reason, or '' on success."""
         ctx = self.ctx
-        token = ctx.gateway.issue_token(self.child_id, "selfmod")
+        token = ctx.gateway.issue_token(self.child_id, "selfmod", models=("selfmod",))
         statement = SELFMOD_TASK.format(
             failure=diagnosis.get("failure", ""),
             root_cause=diagnosis.get("root_cause", ""),

@@ -159,7 +159,7 @@ class CodingWorld:
     def evaluate(self, node: NodeRef, task: str, cancel: threading.Event) -> Evaluation:
         ctx = self.ctx
         purpose = f"evaluate:{task}"
-        token = ctx.gateway.issue_token(node.id, purpose)
+        token = ctx.gateway.issue_token(node.id, purpose, models=("agent",))
         workspace = private_dir(f"hgm-ws-{node.id}-")
         try:
             try:
