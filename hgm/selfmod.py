@@ -212,7 +212,8 @@ class SelfModification:
                     return "cancelled"
                 if run.result.timed_out:
                     return f"self-modification timed out after {world.coding.selfmod_timeout:.0f}s"
-                sandbox.copy_out(sandbox.workdir, self.dest)
+                self.dest.mkdir(parents=True, exist_ok=True)
+                sandbox.export(sandbox.workdir).write_into(self.dest)
             finally:
                 sandbox.close()
         finally:

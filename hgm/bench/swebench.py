@@ -24,9 +24,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from hgm.bench.builtin import Score, TaskInfo
 from hgm.bench.registry import load_subset, parse_options
 from hgm.interfaces import Sandbox
+from hgm.sandboxes.export import ExportLimits
 
 REPO_DIR = "/testbed"
 OUTPUT_LIMIT = 20_000
+# A diff or a test log is one file; a long test log must not lose its end, where the results are.
+OUTPUT_LIMITS = ExportLimits(max_file_bytes=64 * 1024 * 1024, max_total_bytes=64 * 1024 * 1024)
 REQUIRED = ("instance_id", "repo", "base_commit", "problem_statement")
 GIT = "git -c core.fileMode=false -c core.hooksPath=/dev/null"
 # Git refuses repositories owned by another user; in a sandbox the workspace root may belong to the image's owner.
@@ -356,10 +359,12 @@ class SWEbenchBenchmark:
         if result.returncode != 0:
             return Score(False, f"could not take the agent's diff against the base commit:\n{_tail(result.output)}")
         try:
-            sandbox.copy_out(name, tmp / "model.patch")
+            got = sandbox.export(name, OUTPUT_LIMITS)
         except (OSError, ValueError) as e:
             return Score(False, f"could not read the agent's diff: {e}")
-        patch = (tmp / "model.patch").read_bytes()
+        patch = got.files.get(name.rsplit("/", 1)[-1])
+        if patch is None or not got.complete:
+            return Score(False, f"could not read the agent's diff: {'; '.join(got.notes)}")
         if not patch.strip():
             return Score(False, "the agent changed nothing: its diff against the base commit is empty")
         return patch
@@ -435,9 +440,12 @@ class _Grading:
         timeout = self.bench.options.timeout
         result = self._exec(f"bash {self.scratch}/eval.sh > {output} 2>&1", timeout=timeout)
         try:
-            self.sandbox.copy_out(output, self.tmp / "test_output.txt")
+            got = self.sandbox.export(output, OUTPUT_LIMITS)
         except (OSError, ValueError) as e:
             return Score(False, "\n".join(log), error=f"the eval script left no output: {e}")
+        if "test_output.txt" not in got.files:
+            return Score(False, "\n".join(log), error=f"the eval script left no output: {'; '.join(got.notes)}")
+        (self.tmp / "test_output.txt").write_bytes(got.files["test_output.txt"])
         text = (self.tmp / "test_output.txt").read_text(encoding="utf-8", errors="replace")
         if result.timed_out:
             return Score(False, "\n".join([*log, _tail(text), f"Tests timed out after {timeout:g}s"]))

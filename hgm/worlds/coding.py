@@ -283,10 +283,12 @@ class CodingWorld:
             trajectory = ""
             if not cancel.is_set():
                 try:
-                    sandbox.copy_out(f"{io}/trajectory.json", Path(tmp) / "trajectory.json")
-                    trajectory = (Path(tmp) / "trajectory.json").read_text(errors="replace")
+                    got = sandbox.export(f"{io}/trajectory.json")
+                    trajectory = got.text("trajectory.json")
                 except (OSError, RuntimeError, ValueError) as exc:
                     trajectory = f"(no trajectory: {exc})"
+                except KeyError:
+                    trajectory = f"(no trajectory: {'; '.join(got.notes)})"
                 sandbox.exec(f"rm -rf {io}", timeout=30)
         return AgentRun(result, trajectory)
 
