@@ -130,10 +130,12 @@ class HostWorkspace:
         copy_entry(src, self.host_path(dest, create_parents=True), self.owner)
 
     def remove(self) -> None:
-        """Delete the workspace and its scratch directories, even ones sandboxed code made read-only."""
+        """Delete the workspace and its scratch directories, even ones sandboxed code made read-only; once."""
         if self.keeper is not None:
             self.keeper.close()
-        remove_tree(self.base)
+        # remove_tree opens up the parent of a path it cannot delete, so it must never see a missing one.
+        if os.path.lexists(self.base):
+            remove_tree(self.base)
 
 
 def remove_tree(path: Path) -> None:

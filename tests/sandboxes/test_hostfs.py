@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -92,3 +94,18 @@ def test_sandboxed_symlinks_cannot_reach_host_files(open_box: OpenBox, any_backe
             with pytest.raises(FileNotFoundError):
                 box.export("outside/key")
     assert (secret_dir / "key").read_text() == "secret\n"
+
+
+def test_removing_a_workspace_twice_leaves_its_parent_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = tmp_path / "tmp"
+    parent.mkdir(mode=0o1777)
+    parent.chmod(0o1777)
+    monkeypatch.setattr(tempfile, "tempdir", str(parent))
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    ws = HostWorkspace(seed, "/workspace")
+    assert ws.base.parent == parent
+    ws.remove()
+    ws.remove()
+    assert not ws.base.exists()
+    assert stat.S_IMODE(parent.stat().st_mode) == 0o1777
