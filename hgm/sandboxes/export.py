@@ -98,6 +98,9 @@ class Export:
         stack: list[tuple[str, int]] = []
         try:
             for name in sorted(self.files):
+                if not name or clean_name(name.encode(), ExportLimits(max_path_bytes=len(name.encode()))) != (name, ""):
+                    self.note(f"not written {_show(name)}: not a plain relative name", incomplete=True)
+                    continue
                 *parents, leaf = name.split("/")
                 keep = 0
                 while keep < min(len(stack), len(parents)) and stack[keep][0] == parents[keep]:
