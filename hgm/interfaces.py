@@ -5,7 +5,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from hgm.sandboxes.export import Export, ExportLimits
 
 
 @dataclass(frozen=True)
@@ -67,11 +70,15 @@ class Sandbox(Protocol):
     """An isolated place to run untrusted agent code against a writable workspace."""
 
     workdir: str
+    # Each secret the sandbox was opened with is the file <secrets_dir>/<name>, readable by sandboxed code only.
+    secrets_dir: str
 
     def exec(self, cmd: str, timeout: float, env: dict[str, str] | None = None) -> ExecResult: ...
 
     def copy_in(self, src: Path, dest: str) -> None: ...
 
-    def copy_out(self, src: str, dest: Path) -> None: ...
+    def export(self, src: str, limits: ExportLimits | None = None) -> Export:
+        """The regular files at `src` in the workspace, bounded by `limits`: the only way bytes leave a sandbox."""
+        ...
 
     def close(self) -> None: ...

@@ -67,7 +67,17 @@ def info() -> None:
             table.add_row(f"image {config.image}", "present" if image_exists(client, config.image) else "missing")
         finally:
             client.close()
-    table.add_row("bubblewrap", bwrap_problem(config) or "works")
+        table.add_row(
+            "docker limits",
+            f"each sandbox is a container with its own cgroup (memory {config.memory_mb} MB, {config.cpus:g} CPU, "
+            f"{config.pids} processes) and a {config.workspace_mb} MB tmpfs workspace",
+        )
+    bwrap_issue = bwrap_problem(config)
+    table.add_row("bubblewrap", bwrap_issue or "works")
+    if bwrap_issue is None:
+        from hgm.sandboxes.bwrap_sandbox import limits_statement, run_as
+
+        table.add_row("bwrap limits", limits_statement(run_as(config.bwrap_uid)))
     rootfs = rootfs_path()
     table.add_row("root filesystem", f"{rootfs} ({'present' if (rootfs / 'usr').is_dir() else 'missing'})")
     try:

@@ -17,10 +17,15 @@ class SandboxConfig(BaseModel):
     backend: Backend = Field("auto", description="docker, bwrap or local; auto picks docker if an engine answers")
     image: str = Field("hgm-sandbox:latest", description="Docker image built from sandbox/Dockerfile")
     cpus: float = Field(1.0, gt=0, description="CPU cores a docker sandbox may use")
-    memory_mb: int = Field(2048, ge=64, description="memory cap (docker: RAM, no swap; bwrap: address space)")
+    memory_mb: int = Field(
+        2048, ge=64, description="memory cap of the whole sandbox, no swap (bwrap without a cgroup: per process)"
+    )
     pids: int = Field(256, ge=16, description="most processes and threads alive at once")
     timeout: float = Field(600.0, gt=0, description="default wall-clock seconds per command")
-    tmp_mb: int = Field(512, ge=16, description="size of the /tmp tmpfs in a docker sandbox")
+    tmp_mb: int = Field(512, ge=16, description="size of /tmp (a tmpfs; bwrap as root: shares one with the workspace)")
+    workspace_mb: int = Field(
+        1024, ge=16, description="size of the workspace, a tmpfs whose content counts as memory (bwrap: as root only)"
+    )
     file_size_mb: int = Field(1024, ge=1, description="largest file a sandboxed process may write")
     max_output: int = Field(100_000, ge=1000, description="bytes of command output kept; the middle is dropped")
     workdir: str = Field("/workspace", description="path of the workspace inside docker and bwrap sandboxes")

@@ -1,34 +1,40 @@
 """The docker backend: a long-lived container with no network, a read-only root and hard resource limits.
 
-Files move with put_archive/get_archive, so a remote engine (DOCKER_HOST) works for everything except `mounts`:
-those are bind mounts of host paths and only make sense when the engine runs on this machine.
+Files move through `docker exec` as the sandbox user: in, a tar stream on the exec's stdin unpacked by `tar -x`;
+out, `tar -c` streamed from its stdout to the bounded parser in export.py. So a remote engine (DOCKER_HOST) works for
+everything except `mounts`: those are bind mounts of host paths and only make sense when the engine runs here.
 
-A task image may bring its own workdir (SWE-bench: the repository at /testbed, owned by root): the workspace
-volume then starts as a copy of it, which is handed to the agent user before anything else runs. Commands see the
-image's own PATH, so toolchains it installs (conda, Go, ...) are found.
+The workspace is a size-limited tmpfs volume (workspace_mb). Docker does not copy an image's files into such a
+volume, so when a task image brings its own workdir (SWE-bench: the repository at /testbed, owned by root), a
+short-lived helper copies it in and hands it to the agent user before anything else runs. Commands see the image's
+own PATH, so toolchains it installs (conda, Go, ...) are found. Secrets are written, through the same stdin, into a
+tmpfs at /run/hgm/secrets that only the agent user can read; they are never in an environment or a command line.
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
+import io
 import re
+import socket
+import struct
 import tarfile
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import docker.errors
-from docker.types import Mount, Ulimit
+from docker.types import DriverConfig, Mount, Ulimit
 
 from hgm.interfaces import ExecResult
-from hgm.sandboxes.base import ClosesOnExit, SandboxError
+from hgm.sandboxes.base import SECRETS_DIR, ClosesOnExit, SandboxError, Usage, check_secrets
 from hgm.sandboxes.config import SandboxConfig
 from hgm.sandboxes.env import sandbox_env
-from hgm.sandboxes.hostfs import copy_entry, remove_tree
+from hgm.sandboxes.export import Export, ExportLimits, export_argv, finish_export, read_tar_stream
 from hgm.sandboxes.image import docker_client
 from hgm.sandboxes.output import CappedOutput, timeout_note
 from hgm.sandboxes.owner import owner_tag
@@ -44,11 +50,23 @@ KEEPER = "65534:65534"
 MiB = 1024 * 1024
 SPOOL = 16 * MiB
 KILL_GRACE = 10.0
-CHOWN_TIMEOUT = 600
-# Exit status 0 iff everything under the workdir is the agent's (an unreadable entry counts as not).
-OWNED_BY_AGENT = f'test -z "$(find "$1" ! -user {AGENT_UID} -print -quit 2>&1)"'
+POPULATE_TIMEOUT = 600
+IO_TIMEOUT = 600.0
+POPULATE_MOUNT = "/hgm-populate"
+# Exit 3 when the image has nothing at the workdir; else copy it into the volume and give it to the agent user.
+POPULATE = (
+    'if [ ! -d "$1" ] || [ -z "$(ls -A "$1")" ]; then exit 3; fi; '
+    f'cp -a "$1"/. {POPULATE_MOUNT}/ && chown -R -h {AGENT} {POPULATE_MOUNT}'
+)
 # One stream keeps stdout and stderr in order; what the command leaves running is killed, as on every backend.
 WRAPPER = 'exec 2>&1; sh -c "$1"; rc=$?; kill -KILL -1 2>/dev/null; exit $rc'
+# Waits for a line on stdin before running the rest: the host sends it once it has read the reply's headers, so
+# no output can arrive before the host reads from the raw socket.
+GO = 'read -r _; exec "$@"'
+UNTAR = ["tar", "--extract", "--file=-", "--no-same-owner", "--no-overwrite-dir"]
+
+# (image id, workdir) pairs known to have nothing at the workdir, so no helper needs to copy anything in.
+_empty_workdirs: set[tuple[str, str]] = set()
 
 
 def _slug(label: str) -> str:
@@ -61,13 +79,6 @@ def _as_agent(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
     info.uid = info.gid = AGENT_UID
     info.uname = info.gname = "agent"
     return info
-
-
-def _to_host(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
-    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
-        return None
-    # Files copied out belong to whoever runs hgm, whatever user made them inside.
-    return tarfile.tar_filter(member, dest).replace(uid=os.getuid(), gid=os.getgid(), uname="", gname="", deep=False)
 
 
 def image_path(image_env: list[str] | None) -> dict[str, str]:
@@ -84,6 +95,60 @@ def _drain(stream: Iterator[bytes], output: CappedOutput) -> None:
         output.write(chunk)
 
 
+class _ExecSocket:
+    """One `docker exec` on a raw socket: bytes for its stdin, and its output as (stream, bytes) frames."""
+
+    def __init__(self, api: Any, container: str, argv: list[str], *, user: str, workdir: str | None = None) -> None:
+        self._api = api
+        self.exec_id = api.exec_create(
+            container, ["sh", "-c", GO, "hgm", *argv], user=user, stdin=True, workdir=workdir
+        )["Id"]
+        sock = api.exec_start(self.exec_id, socket=True)
+        self._sock: socket.socket = getattr(sock, "_sock", sock)
+        self._sock.settimeout(IO_TIMEOUT)
+        self._sock.sendall(b"\n")
+
+    def send(self, chunks: Iterable[bytes]) -> None:
+        """Write `chunks` to the command's stdin, then close it."""
+        for chunk in chunks:
+            self._sock.sendall(chunk)
+        self._sock.shutdown(socket.SHUT_WR)
+
+    def end_input(self) -> None:
+        """Close the command's stdin."""
+        self._sock.shutdown(socket.SHUT_WR)
+
+    def frames(self) -> Iterator[tuple[int, bytes]]:
+        """(1 for stdout or 2 for stderr, bytes) until the command's output ends."""
+        while True:
+            header = self._exactly(8)
+            if header is None:
+                return
+            stream, size = struct.unpack(">BxxxL", header)
+            while size:
+                chunk = self._sock.recv(min(size, 1 << 16))
+                if not chunk:
+                    return
+                size -= len(chunk)
+                yield stream, chunk
+
+    def _exactly(self, n: int) -> bytes | None:
+        data = b""
+        while len(data) < n:
+            chunk = self._sock.recv(n - len(data))
+            if not chunk:
+                return None
+            data += chunk
+        return data
+
+    def close(self) -> None:
+        """Close the connection (the command keeps running if it has not ended)."""
+        # Other objects still hold the socket, so only shutting it down makes the engine stop sending at once.
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
+
+
 class DockerSandbox(ClosesOnExit):
     """A container kept alive with `sleep infinity`; each command is a `docker exec` as the non-root user agent."""
 
@@ -94,19 +159,35 @@ class DockerSandbox(ClosesOnExit):
         mounts: dict[str, str] | None = None,
         env: dict[str, str] | None = None,
         label: str = "",
+        secrets: dict[str, str] | None = None,
     ) -> None:
         if not workspace.is_dir():
             raise FileNotFoundError(f"sandbox workspace {workspace} is not a directory")
         self.config = config
         self.workdir = config.workdir
+        self.secrets_dir = SECRETS_DIR
+        secret_files = check_secrets(secrets, mounts)
+        secrets_tmpfs = (
+            {SECRETS_DIR: f"rw,noexec,nosuid,nodev,size=1m,mode=0700,uid={AGENT_UID},gid={AGENT_UID}"}
+            if secret_files
+            else {}
+        )
         self._client = docker_client()
-        volumes = [Mount(config.workdir, None, type="volume")]
+        space = DriverConfig(
+            "local",
+            {
+                "type": "tmpfs",
+                "device": "tmpfs",
+                "o": f"size={config.workspace_mb}m,uid={AGENT_UID},gid={AGENT_UID},mode=0755",
+            },
+        )
+        volumes = [Mount(config.workdir, None, type="volume", no_copy=True, driver_config=space)]
         volumes += [Mount(inside, host, type="bind", read_only=True) for host, inside in (mounts or {}).items()]
         self._labels = {LABEL: "1", OWNER_LABEL: owner_tag(), NAME_LABEL: label}
         name = "-".join(part for part in ("hgm", _slug(label), uuid.uuid4().hex[:8]) if part)
         try:
-            image_env = (self._client.images.get(config.image).attrs.get("Config") or {}).get("Env")
-            self._env = sandbox_env("/tmp", image_path(image_env), env)
+            image = self._client.images.get(config.image)
+            self._env = sandbox_env("/tmp", image_path((image.attrs.get("Config") or {}).get("Env")), env)
             self._container = self._client.containers.run(
                 config.image,
                 ["sleep", "infinity"],
@@ -116,11 +197,10 @@ class DockerSandbox(ClosesOnExit):
                 init=True,
                 user=KEEPER,
                 working_dir=config.workdir,
-                environment=self._env,
                 labels=self._labels,
                 network_mode="none",
                 read_only=True,
-                tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={config.tmp_mb}m,mode=1777"},
+                tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={config.tmp_mb}m,mode=1777", **secrets_tmpfs},
                 mounts=volumes,
                 nano_cpus=int(config.cpus * 1e9),
                 mem_limit=f"{config.memory_mb}m",
@@ -140,8 +220,10 @@ class DockerSandbox(ClosesOnExit):
             self._client.close()
             raise
         try:
-            self._give_workdir_to_agent()
-            self.copy_in(workspace, ".")
+            if (image.id, config.workdir) not in _empty_workdirs and not self._populate():
+                _empty_workdirs.add((image.id, config.workdir))
+            self._secret_files = secret_files
+            self._put_files(workspace)
         except BaseException:
             self.close()
             raise
@@ -151,49 +233,87 @@ class DockerSandbox(ClosesOnExit):
         """The container's name."""
         return str(self._container.name)
 
-    def _give_workdir_to_agent(self) -> None:
-        """Make the workspace volume the agent's when the image's files at the workdir filled it as another user's."""
-        if self._run_detached(["sh", "-c", OWNED_BY_AGENT, "hgm", self.workdir], AGENT) == 0:
-            return
+    def _put_files(self, workspace: Path | None) -> None:
+        """Copy `workspace` (if given) into the workdir and write the secrets, in one pass as the agent user."""
+        with tempfile.SpooledTemporaryFile(SPOOL) as buf:
+            with tarfile.open(fileobj=buf, mode="w") as tar:
+                if workspace is not None:
+                    tar.add(workspace, arcname=self.workdir.lstrip("/"), filter=_as_agent)
+                for secret, value in self._secret_files.items():
+                    info = tarfile.TarInfo(f"{SECRETS_DIR.lstrip('/')}/{secret}")
+                    info.size, info.mode, info.mtime = len(value), 0o400, int(time.time())
+                    tar.addfile(info, io.BytesIO(value))
+            self._put(buf, "/")
+
+    def _helper(self, suffix: str, command: list[str], mount: str, **options: Any) -> Any:
+        """A created (not started) short-lived container of the image with the workspace volume at `mount`."""
         self._container.reload()
         volume = next(m["Name"] for m in self._container.attrs["Mounts"] if m["Destination"] == self.workdir)
-        # A short-lived root container with only CHOWN and DAC_OVERRIDE does it; the sandbox never holds a capability.
-        helper = self._client.containers.create(
+        return self._client.containers.create(
             self.config.image,
-            ["-R", "-h", AGENT, self.workdir],
-            entrypoint=["chown"],
-            name=f"{self.name}-chown",
-            user="0:0",
+            command,
+            name=f"{self.name}-{suffix}",
             labels=self._labels,
             network_mode="none",
             read_only=True,
-            mounts=[Mount(self.workdir, volume, type="volume", no_copy=True)],
+            mounts=[Mount(mount, volume, type="volume", no_copy=True)],
             nano_cpus=int(self.config.cpus * 1e9),
             mem_limit=f"{self.config.memory_mb}m",
             pids_limit=self.config.pids,
             cap_drop=["ALL"],
-            cap_add=["CHOWN", "DAC_OVERRIDE"],
             security_opt=["no-new-privileges"],
+            **options,
+        )
+
+    def _populate(self) -> bool:
+        """Copy the image's files at the workdir into the workspace volume as the agent's; False if it has none."""
+        # Root with only the capabilities to copy and chown does it; the sandbox itself never holds one.
+        helper = self._helper(
+            "populate",
+            ["-c", POPULATE, "hgm", self.workdir],
+            POPULATE_MOUNT,
+            entrypoint=["sh"],
+            user="0:0",
+            cap_add=["CHOWN", "DAC_OVERRIDE", "FOWNER"],
         )
         try:
             helper.start()
-            status = helper.wait(timeout=CHOWN_TIMEOUT)["StatusCode"]
-            problem = "" if status == 0 else helper.logs().decode(errors="replace").strip()[-2000:] or f"exit {status}"
+            status = helper.wait(timeout=POPULATE_TIMEOUT)["StatusCode"]
+            said = "" if status in (0, 3) else helper.logs().decode(errors="replace").strip()[-2000:]
         except docker.errors.APIError as exc:
-            problem = str(exc)
+            status, said = -1, str(exc)
         finally:
             helper.remove(force=True)
-        if problem:
+        if status == 3:
+            return False
+        if status != 0:
+            full = " (it does not fit in workspace_mb; raise it)" if "No space left" in said else ""
             raise SandboxError(
-                f"could not give {self.workdir} of image {self.config.image} to the sandbox user (uid {AGENT_UID}) "
-                f"with `chown -R` as root: {problem}. Make it theirs in the image (`RUN chown -R {AGENT} "
-                f"{self.workdir}`) or choose another workdir"
+                f"could not copy {self.workdir} of image {self.config.image} into the sandbox's workspace{full}: "
+                f"{said or f'exit {status}'}"
             )
+        return True
+
+    def _put(self, tar: IO[bytes], into: str) -> None:
+        """Unpack the tar archive `tar` (read from its start) at `into`, as the agent user."""
+        tar.seek(0)
+        stream = _ExecSocket(self._client.api, self._container.id, [*UNTAR, f"--directory={into}"], user=AGENT)
+        output = CappedOutput(4000)
+        reader = threading.Thread(target=_drain, args=((c for _, c in stream.frames()), output), daemon=True)
+        reader.start()
+        try:
+            stream.send(iter(lambda: tar.read(1 << 16), b""))
+            reader.join(IO_TIMEOUT)
+        finally:
+            stream.close()
+        status = self._exit_code(stream.exec_id)
+        if status != 0:
+            raise SandboxError(f"could not write files into docker sandbox {self.name}: {output.text().strip()}")
 
     def _run_detached(self, argv: list[str], user: str) -> int:
         api = self._client.api
         exec_id = api.exec_create(self._container.id, argv, user=user)["Id"]
-        api.exec_start(exec_id)
+        api.exec_start(exec_id, detach=True)
         return self._exit_code(exec_id)
 
     def _exit_code(self, exec_id: str) -> int:
@@ -211,7 +331,14 @@ class DockerSandbox(ClosesOnExit):
                 return ""
         except docker.errors.APIError:
             pass
-        self._container.restart(timeout=0)
+        # A tmpfs volume lives while a container has it mounted: a holder keeps the workspace through the restart.
+        holder = self._helper("hold", ["sleep", "infinity"], POPULATE_MOUNT, user=KEEPER)
+        try:
+            holder.start()
+            self._container.restart(timeout=0)
+        finally:
+            holder.remove(force=True)
+        self._put_files(None)
         return "; the sandbox was restarted to stop it, so /tmp was emptied"
 
     def exec(self, cmd: str, timeout: float, env: dict[str, str] | None = None) -> ExecResult:
@@ -243,42 +370,60 @@ class DockerSandbox(ClosesOnExit):
         if not src.exists():
             raise FileNotFoundError(f"cannot copy {src} into the sandbox: it does not exist")
         rel = workspace_relative(self.workdir, dest)
-        parts = [] if rel == "." else rel.split("/")
         with tempfile.SpooledTemporaryFile(SPOOL) as buf:
             with tarfile.open(fileobj=buf, mode="w") as tar:
-                for i in range(1, len(parts)):
-                    parent = tarfile.TarInfo("/".join(parts[:i]))
-                    parent.type, parent.mode, parent.mtime = tarfile.DIRTYPE, 0o755, int(time.time())
-                    parent.uid = parent.gid = AGENT_UID
-                    tar.addfile(parent)
                 tar.add(src, arcname=rel, filter=_as_agent)
-            buf.seek(0)
-            self._container.put_archive(self.workdir, buf)
+            self._put(buf, self.workdir)
 
-    def copy_out(self, src: str, dest: Path) -> None:
-        """Copy a file or directory from the workspace to the host path `dest`."""
+    def export(self, src: str, limits: ExportLimits | None = None) -> Export:
+        """The regular files at `src`, archived by `tar` in the container as the agent user, read with caps.
+
+        Stopping at a cap kills every process of the agent user, as the end of a command does.
+        """
         rel = workspace_relative(self.workdir, src)
         inside = self.workdir if rel == "." else f"{self.workdir}/{rel}"
         try:
-            chunks, stat = self._container.get_archive(inside)
-        except docker.errors.NotFound as exc:
-            raise FileNotFoundError(f"cannot copy {src!r} out of the sandbox: it does not exist") from exc
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        unpack = Path(tempfile.mkdtemp(prefix=".hgm-copy-", dir=dest.parent))
+            stream = _ExecSocket(self._client.api, self._container.id, export_argv(inside), user=AGENT)
+        except docker.errors.APIError as exc:
+            raise SandboxError(f"docker sandbox {self.name} cannot run commands: {exc}") from exc
+        errors = CappedOutput(4000)
+        ended = False
+
+        def stdout() -> Iterator[bytes]:
+            nonlocal ended
+            for kind, chunk in stream.frames():
+                if kind == 1:
+                    yield chunk
+                else:
+                    errors.write(chunk)
+            ended = True
+
+        timed_out = False
         try:
-            with tempfile.SpooledTemporaryFile(SPOOL) as buf:
-                for chunk in chunks:
-                    buf.write(chunk)
-                buf.seek(0)
-                with tarfile.open(fileobj=buf) as tar:
-                    tar.extractall(unpack, filter=_to_host)
-            got = unpack / stat["name"]
-            if dest.exists() or dest.is_symlink():
-                copy_entry(got, dest)
-            else:
-                got.rename(dest)
+            stream.end_input()
+            got = read_tar_stream(stdout(), limits)
+        except TimeoutError:
+            got, timed_out = Export(), True
+            got.note(f"stopped: the archive stalled for {IO_TIMEOUT:g}s", incomplete=True)
         finally:
-            remove_tree(unpack)
+            stream.close()
+        if not ended:
+            self._kill_all()
+        status = self._exit_code(stream.exec_id)
+        return finish_export(got, src, status, errors.text(), stopped=not ended or timed_out)
+
+    def usage(self) -> Usage | None:
+        """CPU and memory used so far, from the container's cgroup as the engine reports it."""
+        stats = self._container.stats(stream=False, one_shot=True)
+        cpu = stats.get("cpu_stats") or {}
+        throttling = cpu.get("throttling_data") or {}
+        memory = stats.get("memory_stats") or {}
+        return Usage(
+            cpu_seconds=(cpu.get("cpu_usage") or {}).get("total_usage", 0) / 1e9,
+            periods=throttling.get("periods", 0),
+            throttled=throttling.get("throttled_periods", 0),
+            memory_peak=memory.get("max_usage"),
+        )
 
     def close(self) -> None:
         """Remove the container and its workspace volume."""

@@ -7,8 +7,10 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
+from hgm.sandboxes.keeper import Keeper
 from hgm.sandboxes.paths import workspace_relative
 
 log = logging.getLogger(__name__)
@@ -60,23 +62,45 @@ def chown_tree(path: Path, owner: tuple[int, int]) -> None:
 
 
 class HostWorkspace:
-    """A private host directory holding a sandbox's workspace (and its other writable dirs)."""
+    """A private host directory holding a sandbox's workspace (and its other writable dirs).
 
-    def __init__(self, seed: Path, workdir: str | None = None, owner: tuple[int, int] | None = None) -> None:
+    With `tmpfs_bytes` (root only) its content lives in a tmpfs of that size that only a Keeper's mount namespace
+    sees; `top` is where the host reaches it, `base` where programs entering the namespace do.
+    """
+
+    def __init__(
+        self,
+        seed: Path,
+        workdir: str | None = None,
+        owner: tuple[int, int] | None = None,
+        *,
+        tmpfs_bytes: int = 0,
+        stage: Sequence[Path] = (),
+        cgroups: Sequence[Path] = (),
+    ) -> None:
         if not seed.is_dir():
             raise FileNotFoundError(f"sandbox workspace {seed} is not a directory")
         self.base = Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-"))
         self.owner = owner
-        self.root = self.base / "workspace"
-        self.root.mkdir()
-        self.workdir = workdir or str(self.root)
-        copy_entry(seed, self.root)
-        if owner is not None:
-            chown_tree(self.base, owner)
+        self.keeper: Keeper | None = None
+        try:
+            if tmpfs_bytes:
+                self.keeper = Keeper(self.base, tmpfs_bytes, owner[0] if owner else os.getuid(), stage, cgroups)
+            self.top = self.keeper.view if self.keeper else self.base
+            self.root = self.top / "workspace"
+            self.root.mkdir()
+            self.workdir = workdir or str(self.root)
+            copy_entry(seed, self.root)
+            if owner is not None:
+                chown_tree(self.root, owner)
+                os.lchown(self.top, *owner)
+        except BaseException:
+            self.remove()
+            raise
 
     def scratch(self, name: str) -> Path:
-        """A private writable directory next to the workspace (e.g. a persistent /tmp or HOME)."""
-        path = self.base / name
+        """A private writable directory next to the workspace (e.g. a persistent /tmp or HOME), as the host sees it."""
+        path = self.top / name
         path.mkdir(exist_ok=True)
         if self.owner is not None:
             os.lchown(path, *self.owner)
@@ -105,17 +129,13 @@ class HostWorkspace:
             raise FileNotFoundError(f"cannot copy {src} into the sandbox: it does not exist")
         copy_entry(src, self.host_path(dest, create_parents=True), self.owner)
 
-    def copy_out(self, src: str, dest: Path) -> None:
-        """Copy `src` from the workspace to the host path `dest`."""
-        path = self.host_path(src)
-        if not path.exists() and not path.is_symlink():
-            raise FileNotFoundError(f"cannot copy {src!r} out of the sandbox: it does not exist")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        copy_entry(path, dest)
-
     def remove(self) -> None:
-        """Delete the workspace and its scratch directories, even ones sandboxed code made read-only."""
-        remove_tree(self.base)
+        """Delete the workspace and its scratch directories, even ones sandboxed code made read-only; once."""
+        if self.keeper is not None:
+            self.keeper.close()
+        # remove_tree opens up the parent of a path it cannot delete, so it must never see a missing one.
+        if os.path.lexists(self.base):
+            remove_tree(self.base)
 
 
 def remove_tree(path: Path) -> None:

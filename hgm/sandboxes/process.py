@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import selectors
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from hgm.interfaces import ExecResult
 from hgm.sandboxes.output import CappedOutput, timeout_note
@@ -17,6 +18,9 @@ from hgm.sandboxes.output import CappedOutput, timeout_note
 _DRAIN_SECONDS = 0.2
 # Where there is no pidfd, how often to check whether the process has exited.
 _POLL_SECONDS = 0.05
+# A larger pipe moves archives in fewer, bigger reads (1 MiB is what unprivileged processes may ask for).
+PIPE_BYTES = 1024 * 1024
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
 def _exited(pid: int) -> bool:
@@ -101,3 +105,83 @@ def run_process(
         returncode=-signal.SIGKILL if timed_out else returncode,
         timed_out=timed_out,
     )
+
+
+class StreamedProcess:
+    """A host process whose stdout is read as a stream of chunks; stderr is kept, capped; its group dies on close."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float,
+        env: dict[str, str],
+        cwd: str | None = None,
+        pass_fds: Sequence[int] = (),
+        max_errors: int = 4000,
+    ) -> None:
+        self._proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            pass_fds=tuple(pass_fds),
+            start_new_session=True,
+        )
+        self._deadline = time.monotonic() + timeout
+        self._timeout = timeout
+        self._errors = CappedOutput(max_errors)
+        self.timed_out = False
+        self.killed = False
+        self.returncode: int | None = None
+        self._ended = False
+        assert self._proc.stdout is not None
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(self._proc.stdout.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
+
+    def chunks(self) -> Iterator[bytes]:
+        """Stdout as it comes, until it ends or the time is up."""
+        assert self._proc.stdout is not None and self._proc.stderr is not None
+        out, err = self._proc.stdout.fileno(), self._proc.stderr.fileno()
+        with selectors.DefaultSelector() as sel:
+            sel.register(out, selectors.EVENT_READ)
+            sel.register(err, selectors.EVENT_READ)
+            while sel.get_map():
+                left = self._deadline - time.monotonic()
+                if left <= 0:
+                    self.timed_out = True
+                    return
+                for key, _ in sel.select(left):
+                    chunk = os.read(key.fd, PIPE_BYTES)
+                    if not chunk:
+                        sel.unregister(key.fd)
+                    elif key.fd == err:
+                        self._errors.write(chunk)
+                    else:
+                        yield chunk
+        self._ended = True
+
+    def errors(self) -> str:
+        """What the process wrote to stderr (head and tail when long)."""
+        return self._errors.text(timeout_note(self._timeout) if self.timed_out else "")
+
+    def close(self) -> None:
+        """Kill the process group if it still runs, and reap the process."""
+        # A process that closed its output is about to exit; give it a moment so its own status counts.
+        stop = time.monotonic() + (_DRAIN_SECONDS if self._ended else 0)
+        while not _exited(self._proc.pid) and time.monotonic() < stop:
+            time.sleep(0.005)
+        self.killed = not _exited(self._proc.pid)
+        _kill_group(self._proc.pid)
+        assert self._proc.stdout is not None and self._proc.stderr is not None
+        self._proc.stdout.close()
+        self._proc.stderr.close()
+        self.returncode = self._proc.wait()
+
+    def __enter__(self) -> StreamedProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

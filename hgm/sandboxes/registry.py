@@ -84,29 +84,32 @@ def open_sandbox(
     mounts: dict[str, str] | None = None,
     env: dict[str, str] | None = None,
     label: str = "",
+    secrets: dict[str, str] | None = None,
 ) -> ManagedSandbox:
     """Start a sandbox whose workspace starts as a copy of `workspace`; close it (or use `with`) when done.
 
     `mounts` maps host paths to read-only paths inside (e.g. the LLM gateway's socket directory; the directory must
     be searchable and the socket writable by other users, since sandboxed code runs as an unprivileged user).
-    `env` is all the environment the code sees besides PATH, HOME and LANG.
+    `env` is all the environment the code sees besides PATH, HOME and LANG: it is visible in process listings, so
+    secrets go in `secrets` instead, each readable by sandboxed code alone as the file `<sandbox.secrets_dir>/<name>`
+    and never put in a command line or an environment on the host.
     """
     backend = resolve_backend(config.backend)
     sandbox: ManagedSandbox
     if backend == "docker":
         from hgm.sandboxes.docker_sandbox import DockerSandbox
 
-        sandbox = DockerSandbox(config, workspace, mounts, env, label)
+        sandbox = DockerSandbox(config, workspace, mounts, env, label, secrets)
     elif backend == "bwrap":
         from hgm.sandboxes.bwrap_sandbox import BwrapSandbox
 
-        sandbox = BwrapSandbox(config, workspace, mounts, env)
+        sandbox = BwrapSandbox(config, workspace, mounts, env, secrets)
     else:
         from hgm.sandboxes.local_sandbox import LocalSandbox
 
         if mounts:
             log.warning("the local sandbox ignores mounts; sandboxed code sees host paths directly")
-        sandbox = LocalSandbox(config, workspace, env)
+        sandbox = LocalSandbox(config, workspace, env, secrets)
     return sandbox
 
 

@@ -71,13 +71,16 @@ def open_box(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callabl
         *,
         mounts: dict[str, str] | None = None,
         env: dict[str, str] | None = None,
+        secrets: dict[str, str] | None = None,
         **overrides: Any,
     ) -> ManagedSandbox:
         config = backend_config(request, backend, **overrides)
         if workspace is None:
             workspace = tmp_path / f"ws{len(opened)}"
             workspace.mkdir()
-        box = open_sandbox(config, workspace, mounts=mounts, env=env, label=f"test-{request.node.name}")
+        box = open_sandbox(
+            config, workspace, mounts=mounts, env=env, secrets=secrets, label=f"test-{request.node.name}"
+        )
         opened.append(box)
         return box
 

@@ -49,18 +49,23 @@ def test_workspace_starts_as_copy_and_copies_round_trip(open_box: OpenBox, any_b
     assert box.exec("echo 'X = 2' > pkg/mod.py && mkdir -p new/deep && echo n > new/deep/f", timeout=30).returncode == 0
     assert (seed / "pkg" / "mod.py").read_text() == "X = 1\n"
 
-    box.copy_out(".", tmp_path / "out")
-    assert (tmp_path / "out" / "pkg" / "mod.py").read_text() == "X = 2\n"
-    assert (tmp_path / "out" / "new" / "deep" / "f").read_text() == "n\n"
-    assert os.readlink(tmp_path / "out" / "link") == "pkg/mod.py"
+    got = box.export(".")
+    assert got.files == {"README": b"hello\n", "pkg/mod.py": b"X = 2\n", "new/deep/f": b"n\n"}
+    assert got.notes == ["dropped symlink 'link' -> 'pkg/mod.py': only regular files are exported"]
+    assert got.complete is True
+    out = tmp_path / "out"
+    out.mkdir()
+    got.write_into(out)
+    assert (out / "pkg" / "mod.py").read_text() == "X = 2\n"
+    assert (out / "new" / "deep" / "f").read_text() == "n\n"
 
     extra = tmp_path / "extra.txt"
     extra.write_text("data\n")
     box.copy_in(extra, "a/b/extra.txt")
     box.copy_in(seed / "pkg", "pkg2")
     assert box.exec("cat a/b/extra.txt pkg2/mod.py && echo more >> a/b/extra.txt", timeout=30).output == "data\nX = 1\n"
-    box.copy_out(f"{box.workdir}/a/b/extra.txt", tmp_path / "back.txt")
-    assert (tmp_path / "back.txt").read_text() == "data\nmore\n"
+    assert box.export(f"{box.workdir}/a/b/extra.txt").text("extra.txt") == "data\nmore\n"
+    assert box.export("a").files == {"b/extra.txt": b"data\nmore\n"}
 
 
 def test_copies_refuse_paths_outside_the_workspace(open_box: OpenBox, any_backend: str, tmp_path: Path) -> None:
@@ -69,9 +74,9 @@ def test_copies_refuse_paths_outside_the_workspace(open_box: OpenBox, any_backen
     with pytest.raises(OutsideWorkspaceError):
         box.copy_in(tmp_path / "f", "../f")
     with pytest.raises(OutsideWorkspaceError):
-        box.copy_out("/etc/passwd", tmp_path / "passwd")
-    with pytest.raises(FileNotFoundError):
-        box.copy_out("missing.txt", tmp_path / "missing.txt")
+        box.export("/etc/passwd")
+    with pytest.raises(FileNotFoundError, match="'missing.txt' from the sandbox: it does not exist"):
+        box.export("missing.txt")
 
 
 def _host_processes_with(marker: str) -> list[str]:

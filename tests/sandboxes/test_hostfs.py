@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from hgm.sandboxes import ManagedSandbox
+from hgm.sandboxes import ManagedSandbox, SandboxError
 from hgm.sandboxes.hostfs import HostWorkspace, UnsafePathError
 from hgm.sandboxes.output import CappedOutput
 from hgm.sandboxes.paths import OutsideWorkspaceError, workspace_relative
@@ -56,17 +58,12 @@ def test_planted_symlinks_are_not_followed(tmp_path: Path) -> None:
         payload.write_text("overwrite\n")
         with pytest.raises(UnsafePathError):
             ws.copy_in(payload, "escape/key")
-        with pytest.raises(UnsafePathError):
-            ws.copy_out("escape/key", tmp_path / "stolen")
         ws.copy_in(payload, "key-link")
-        ws.copy_out("key-link", tmp_path / "copied")
-        ws.copy_out(".", tmp_path / "all")
+        assert not (ws.root / "key-link").is_symlink()
+        assert (ws.root / "key-link").read_text() == "overwrite\n"
     finally:
         ws.remove()
     assert (target / "key").read_text() == "secret\n"
-    assert not (tmp_path / "stolen").exists()
-    assert (tmp_path / "copied").read_text() == "overwrite\n"
-    assert os.readlink(tmp_path / "all" / "escape") == str(target)
     assert not ws.base.exists()
 
 
@@ -76,19 +73,39 @@ def test_sandboxed_symlinks_cannot_reach_host_files(open_box: OpenBox, any_backe
     secret_dir.mkdir()
     (secret_dir / "key").write_text("secret\n")
     assert box.exec(f"ln -s {secret_dir} outside && ln -s {secret_dir}/key key-link", timeout=30).returncode == 0
-    box.copy_out("key-link", tmp_path / "out-link")
-    assert os.readlink(tmp_path / "out-link") == f"{secret_dir}/key"
+    got = box.export("key-link")
+    assert got.files == {}
+    assert got.notes == [f"dropped symlink 'key-link' -> '{secret_dir}/key': only regular files are exported"]
     payload = tmp_path / "payload"
     payload.write_text("overwrite\n")
     if any_backend == "docker":
-        # The link resolves inside the container, where the host directory does not exist.
+        # Both resolve inside the container, where the host directory does not exist.
         with pytest.raises(FileNotFoundError):
-            box.copy_out("outside/key", tmp_path / "stolen")
-        box.copy_in(payload, "outside/key")
+            box.export("outside/key")
+        with pytest.raises(SandboxError):
+            box.copy_in(payload, "outside/key")
     else:
         with pytest.raises(UnsafePathError):
-            box.copy_out("outside/key", tmp_path / "stolen")
-        with pytest.raises(UnsafePathError):
             box.copy_in(payload, "outside/key")
+        if any_backend == "local":
+            # Nothing is isolated here: sandboxed code sees the host's own paths, and so does its export.
+            assert box.export("outside/key").files == {"key": b"secret\n"}
+        else:
+            with pytest.raises(FileNotFoundError):
+                box.export("outside/key")
     assert (secret_dir / "key").read_text() == "secret\n"
-    assert not (tmp_path / "stolen").exists()
+
+
+def test_removing_a_workspace_twice_leaves_its_parent_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = tmp_path / "tmp"
+    parent.mkdir(mode=0o1777)
+    parent.chmod(0o1777)
+    monkeypatch.setattr(tempfile, "tempdir", str(parent))
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    ws = HostWorkspace(seed, "/workspace")
+    assert ws.base.parent == parent
+    ws.remove()
+    ws.remove()
+    assert not ws.base.exists()
+    assert stat.S_IMODE(parent.stat().st_mode) == 0o1777

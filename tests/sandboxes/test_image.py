@@ -55,6 +55,8 @@ def test_cli_info_and_cleanup(docker_image: str) -> None:
     assert info.exit_code == 0, info.output
     assert "docker engine" in info.output
     assert "answers" in info.output
+    assert "docker limits" in info.output
+    assert "bwrap limits" in info.output
     cleanup = runner.invoke(app, ["cleanup"])
     assert cleanup.exit_code == 0, cleanup.output
     assert cleanup.output.startswith("removed ")
