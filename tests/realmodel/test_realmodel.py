@@ -56,12 +56,12 @@ def test_a_real_model_solves_a_task_in_a_bwrap_sandbox_through_the_gateway(
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=500)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(done.stdout)
-    assert results["evaluated"] == 1, results
+    assert (results["evaluated"], results["solved"]) == (1, 1), results
     trajectory = json.loads((out / "nodes" / "0" / "evals" / "hello" / "trajectory.json").read_text())
     tools = [a["tool"] for a in executed_actions(trajectory)]
     assert {"bash", "editor"} & set(tools), f"no tool ran in the sandbox: {trajectory['messages'][2:]}"
     answers = [m["content"] for m in trajectory["messages"] if m["role"] == "tool"]
-    assert any("[exit code: " in a or a.startswith("Wrote ") for a in answers), answers
+    assert any("exit code: " in a or a.startswith("Wrote ") for a in answers), answers
     with Archive(out, readonly=True) as archive:
         calls = archive.llm_calls()
     assert len(calls) == trajectory["info"]["steps"]
