@@ -319,10 +319,13 @@ def hardware() -> str:
     return f"{cpu or platform.processor()}, {os.cpu_count()} cores, {memory:.0f} GiB, no GPU"
 
 
-def hgm(*args: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
-    """Run the hgm command line of this checkout's environment."""
+def hgm(*args: str, env: dict[str, str], timeout: float, stderr: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the hgm command line of this checkout's environment, keeping what it wrote to stderr in `stderr`."""
     argv = [str(Path(sys.executable).with_name("hgm")), *args]
-    return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    if stderr is not None:
+        stderr.write_text(done.stderr)
+    return done
 
 
 def call_stats(run_dir: Path) -> dict[str, Any]:
@@ -382,6 +385,7 @@ def run_bench(args: argparse.Namespace) -> None:
     # litellm wants a key for openai/ models even when api_base is a local server that ignores it.
     env = {**os.environ, "OPENAI_API_KEY": os.environ.get("OPENAI_API_KEY") or "sk-local-no-key"}
     console = Console()
+    load_before = os.getloadavg()[1]
     rows: list[tuple[str, dict[str, Any], str]] = []
     tree = ""
     with serve(spec, out / "llama-server.log") as server:
@@ -394,7 +398,7 @@ def run_bench(args: argparse.Namespace) -> None:
         if args.tasks:
             bench_args += ["--tasks", args.tasks]
         started = time.monotonic()
-        done = hgm(*bench_args, env=env, timeout=args.wall_limit)
+        done = hgm(*bench_args, env=env, timeout=args.wall_limit, stderr=out / "bench.stderr")
         bench_seconds = time.monotonic() - started
         if done.returncode != 0:
             raise SystemExit(f"hgm bench failed ({done.returncode}):\n{done.stderr[-4000:]}")
@@ -408,7 +412,7 @@ def run_bench(args: argparse.Namespace) -> None:
                 "--max-time", args.max_time, "--out", str(out / "run"), "--quiet",
             ]  # fmt: skip
             started = time.monotonic()
-            done = hgm(*run_args, env=env, timeout=args.wall_limit)
+            done = hgm(*run_args, env=env, timeout=args.wall_limit, stderr=out / "run.stderr")
             run_seconds = time.monotonic() - started
             if done.returncode not in (0, 130):
                 raise SystemExit(f"hgm run failed ({done.returncode}):\n{done.stderr[-4000:]}")
@@ -420,6 +424,8 @@ def run_bench(args: argparse.Namespace) -> None:
     about.add_row("date", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     about.add_row("model", f"{spec.filename} ({spec.size / 1e9:.2f} GB), llama-server {SERVER_VERSION}, -c 32768 -np 1")
     about.add_row("hardware", hardware())
+    # Other work on the machine slows generation several-fold; the load says how busy it was.
+    about.add_row("load (5-min average)", f"{load_before:.1f} at the start, {os.getloadavg()[1]:.1f} at the end")
     about.add_row("results", str(out))
     console.print(about)
     table = Table(
