@@ -43,9 +43,10 @@ CMAKE_ARGS = (
     "-DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF"
 )
 
-# The server's cap on one answer: a runaway generation at a few tokens per second would hold the only slot for
-# many minutes after the agent that asked has given up (the gateway does not cancel the upstream call).
-MAX_COMPLETION_TOKENS = 2048
+# The server's cap on one answer: a runaway generation at 1-5 tokens per second holds the only slot for many
+# minutes after the agent that asked has given up (the gateway does not cancel the upstream call). 512 tokens is
+# room for one whole small source file.
+MAX_COMPLETION_TOKENS = 512
 
 
 @dataclass(frozen=True)

@@ -50,5 +50,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The cached model served on loopback, greedy (temperature 0) so that answers repeat."""
     log = tmp_path_factory.mktemp("llama") / "llama-server.log"
-    with real_model.serve(MODEL, log, extra=("--temp", "0", "--seed", "1", "-n", "512")) as server:
+    with real_model.serve(MODEL, log, extra=("--temp", "0", "--seed", "1")) as server:
         yield server
