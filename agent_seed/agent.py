@@ -12,6 +12,7 @@ from typing import Any
 from . import settings
 from .errors import FormatError, LimitsExceeded, NonTerminating, Submitted, Terminating
 from .model import Model
+from .textcalls import text_tool_calls
 from .tools import SCHEMAS, TOOLS, ToolError, truncate
 
 
@@ -85,7 +86,12 @@ class Agent:
         """Run every tool call of the message; a submit call ends the run once all have answers."""
         calls = message.get("tool_calls") or []
         if not calls:
-            raise FormatError("No tool call found. Use the bash or editor tool, or call submit when you are done.")
+            calls = text_tool_calls(message.get("content") or "", {*TOOLS, "submit"}, f"text_{len(self.steps)}")
+            if not calls:
+                raise FormatError(settings.FORMAT_ERROR)
+            # Recorded as a tool call, so the tool answers that follow pair with it like native ones.
+            message["tool_calls"] = calls
+            self.steps[-1]["calls_from_text"] = len(calls)
         actions = self.steps[-1].setdefault("actions", [])
         summary = None
         for call in calls:

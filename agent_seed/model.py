@@ -64,11 +64,14 @@ class GatewayModel:
 
     @classmethod
     def from_env(cls) -> GatewayModel:
-        """Build the client from HGM_GATEWAY, HGM_TOKEN and HGM_MODEL."""
-        missing = [name for name in ("HGM_GATEWAY", "HGM_TOKEN", "HGM_MODEL") if not os.environ.get(name)]
+        """Build the client from HGM_GATEWAY, HGM_MODEL and the token: the file HGM_TOKEN_FILE names, else HGM_TOKEN."""
+        token_file = os.environ.get("HGM_TOKEN_FILE")
+        needed = ("HGM_GATEWAY", "HGM_MODEL") if token_file else ("HGM_GATEWAY", "HGM_TOKEN", "HGM_MODEL")
+        missing = [name for name in needed if not os.environ.get(name)]
         if missing:
             raise ModelError(f"Set the environment variable(s) {', '.join(missing)} to reach the LLM gateway.")
-        return cls(os.environ["HGM_GATEWAY"], os.environ["HGM_TOKEN"], os.environ["HGM_MODEL"])
+        token = read_token(token_file) if token_file else os.environ["HGM_TOKEN"]
+        return cls(os.environ["HGM_GATEWAY"], token, os.environ["HGM_MODEL"])
 
     def query(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Reply:
         request: dict[str, Any] = {"model": self.name, "messages": messages, "tools": tools}
@@ -110,6 +113,18 @@ class GatewayModel:
         if self._parts.scheme == "unix":
             return UnixHTTPConnection(self._parts.path, timeout=settings.MODEL_TIMEOUT)
         return http.client.HTTPConnection(self._parts.netloc, timeout=settings.MODEL_TIMEOUT)
+
+
+def read_token(path: str) -> str:
+    """The gateway token kept in a file (one line), so it appears in no environment or command line."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            token = f.read(4096).strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ModelError(f"HGM_TOKEN_FILE={path!r} cannot be read ({e}); point it at the gateway token file.") from e
+    if not token or any(c.isspace() for c in token):
+        raise ModelError(f"HGM_TOKEN_FILE={path!r} does not hold a token: expected one line with no spaces.")
+    return token
 
 
 def parse_reply(data: bytes) -> Reply:

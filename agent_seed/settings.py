@@ -38,6 +38,13 @@ Tools:
 - submit: call it once, when the task is done, with a short summary of what you changed. The run ends
   at that call.
 
+How to call a tool: use the native tool-calling interface. If you cannot, write the call in your reply as a
+JSON object in a fenced block, one block per call; they run in order:
+```json
+{{"name": "bash", "arguments": {{"command": "ls"}}}}
+```
+Each fenced ```bash block runs as one bash command when the reply holds no such JSON call.
+
 How to work: read the relevant files first, make focused changes, then check them by running code or
 tests. Do not ask questions: nobody will answer. Only tool calls have an effect; a reply without a tool
 call is wasted. You have at most {max_steps} steps."""
@@ -48,3 +55,14 @@ Your working directory is {workdir}.
 <task>
 {task}
 </task>"""
+
+FORMAT_ERROR = """\
+No tool call found. Call a tool natively, or write the call as a JSON object in a fenced block, for example:
+```json
+{"name": "editor", "arguments": {"command": "view", "path": "."}}
+```
+The tools are bash (arguments: command), editor (command, path, ...) and submit (summary). When the task is done:
+```json
+{"name": "submit", "arguments": {"summary": "what you changed"}}
+```"""
+"""Sent back when a reply holds no tool call, native or written in the text."""

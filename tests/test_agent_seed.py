@@ -134,6 +134,30 @@ def test_cli_solves_a_task_through_a_tcp_gateway(tmp_path: Path, serve: Any) -> 
     assert len(trajectory["steps"]) == 4
 
 
+def test_cli_reads_the_token_file_and_runs_calls_written_as_text(tmp_path: Path, serve: Any) -> None:
+    token = tmp_path / "token"
+    token.write_text("tok-from-file\n")
+    call = {"name": "bash", "arguments": {"command": "echo 42 > answer.txt"}}
+    answers = [
+        completion(content=f"I will write the answer.\n```json\n{json.dumps(call)}\n```"),
+        completion(content="What now?"),
+        completion(content='```json\n{"name": "submit", "arguments": {"summary": "wrote it"}}\n```'),
+    ]
+    server = serve(TCPGateway(("127.0.0.1", 0), FakeGateway), answers)
+    env = {"HGM_TOKEN": "", "HGM_TOKEN_FILE": str(token)}
+    done = run_agent(tmp_path, f"http://127.0.0.1:{server.server_address[1]}", env=env)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "work" / "answer.txt").read_text() == "42\n"
+    assert {r["auth"] for r in server.requests} == {"Bearer tok-from-file"}
+    second = server.requests[1]["body"]["messages"]
+    assert second[-2]["tool_calls"][0]["function"]["name"] == "bash"
+    assert second[-1] == {"role": "tool", "tool_call_id": "text_1_1", "content": "[no output; exit code: 0]"}
+    reminder = server.requests[2]["body"]["messages"][-1]["content"]
+    assert reminder.startswith("No tool call found") and '"name": "submit"' in reminder
+    steps = json.loads((tmp_path / "traj.json").read_text())["steps"]
+    assert [s.get("calls_from_text") for s in steps] == [1, None, 1]
+
+
 def test_cli_over_a_unix_socket_and_step_limit(tmp_path: Path, serve: Any) -> None:
     sock = tmp_path / "gw.sock"
     answers = [completion(("bash", {"command": "true"}))] * 3

@@ -62,6 +62,45 @@ class AgentLoopTest(unittest.TestCase):
         self.assertEqual(model.seen[1][-1]["role"], "user")
         self.assertIn("No tool call found", model.seen[1][-1]["content"])
 
+    def test_reminder_shows_the_accepted_format(self) -> None:
+        replies = [assistant(content="Sure, here is the plan."), assistant(tool_call("submit", summary="ok"))]
+        _, model = self.run_agent(replies)
+        reminder = model.seen[1][-1]["content"]
+        self.assertIn('{"name": "submit", "arguments": {"summary": ', reminder)
+        self.assertIn("```json", reminder)
+        self.assertIn('"name": "bash"', model.seen[0][0]["content"])
+
+    def test_calls_written_in_the_text_are_executed_and_recorded_as_tool_calls(self) -> None:
+        create = {"name": "editor", "arguments": {"command": "create", "path": "greeting.txt", "file_text": "hello\n"}}
+        replies = [
+            assistant(content=f"I will create the file.\n```json\n{json.dumps(create)}\n```"),
+            assistant(content="Now check it:\n```bash\ncat greeting.txt\n```"),
+            assistant(content='{"name": "submit", "arguments": {"summary": "wrote it"}}'),
+        ]
+        agent, model = self.run_agent(replies)
+        self.assertEqual((agent.exit_code, agent.info["message"]), (0, "wrote it"))
+        self.assertEqual(Path(self.root, "greeting.txt").read_text(), "hello\n")
+        history = model.seen[2]
+        self.assertEqual(history[-2]["tool_calls"][0]["id"], "text_2_1")
+        answer = {"role": "tool", "tool_call_id": "text_2_1", "content": "hello\n\n[exit code: 0]"}
+        self.assertEqual(history[-1], answer)
+        self.assertIn("I will create the file.", history[2]["content"])
+        self.assertEqual(history[2]["tool_calls"][0]["function"]["name"], "editor")
+        steps = self.saved()["steps"]
+        self.assertEqual([s.get("calls_from_text") for s in steps], [1, 1, 1])
+        self.assertEqual([s["actions"][0]["tool"] for s in steps], ["editor", "bash", "submit"])
+
+    def test_native_tool_calls_come_first(self) -> None:
+        text = '```json\n{"name": "bash", "arguments": {"command": "touch from_text"}}\n```'
+        replies = [
+            assistant(tool_call("bash", command="touch native"), content=text),
+            assistant(tool_call("submit", summary="")),
+        ]
+        agent, _ = self.run_agent(replies)
+        self.assertTrue(Path(self.root, "native").exists())
+        self.assertFalse(Path(self.root, "from_text").exists())
+        self.assertNotIn("calls_from_text", self.saved()["steps"][0])
+
     def test_tool_errors_are_reported_to_the_model(self) -> None:
         bad_json = {"id": "x", "type": "function", "function": {"name": "bash", "arguments": "{not json"}}
         replies = [

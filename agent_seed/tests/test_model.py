@@ -127,6 +127,39 @@ class GatewayModelTest(unittest.TestCase):
         with mock.patch.dict(os.environ, env, clear=True), self.assertRaisesRegex(ModelError, "HGM_TOKEN, HGM_MODEL"):
             GatewayModel.from_env()
 
+    def test_token_is_read_from_the_file_hgm_token_file_names(self) -> None:
+        with tempfile.TemporaryDirectory() as root:
+            path = os.path.join(root, "token")
+            with open(path, "w") as f:
+                f.write("tok-from-file\n")
+            env = {"HGM_GATEWAY": "http://127.0.0.1:1", "HGM_MODEL": "agent", "HGM_TOKEN_FILE": path}
+            with mock.patch.dict(os.environ, env, clear=True):
+                self.assertEqual(GatewayModel.from_env().token, "tok-from-file")
+            with mock.patch.dict(os.environ, {**env, "HGM_TOKEN": "tok-from-env"}, clear=True):
+                self.assertEqual(GatewayModel.from_env().token, "tok-from-file")
+            no_file = {**env, "HGM_TOKEN_FILE": ""}
+            with mock.patch.dict(os.environ, no_file, clear=True), self.assertRaisesRegex(ModelError, "HGM_TOKEN"):
+                GatewayModel.from_env()
+
+    def test_unusable_token_files_are_clear_errors(self) -> None:
+        with tempfile.TemporaryDirectory() as root:
+            env = {"HGM_GATEWAY": "http://127.0.0.1:1", "HGM_MODEL": "agent"}
+            missing = os.path.join(root, "missing")
+            with (
+                mock.patch.dict(os.environ, {**env, "HGM_TOKEN_FILE": missing}, clear=True),
+                self.assertRaisesRegex(ModelError, "HGM_TOKEN_FILE=.*missing.* cannot be read"),
+            ):
+                GatewayModel.from_env()
+            for content in ("", "\n", "two words\n"):
+                path = os.path.join(root, "token")
+                with open(path, "w") as f:
+                    f.write(content)
+                with (
+                    mock.patch.dict(os.environ, {**env, "HGM_TOKEN_FILE": path}, clear=True),
+                    self.assertRaisesRegex(ModelError, "does not hold a token"),
+                ):
+                    GatewayModel.from_env()
+
     def test_malformed_response(self) -> None:
         with self.assertRaisesRegex(ModelError, "malformed"):
             parse_reply(b'{"choices": []}')
