@@ -14,11 +14,12 @@ from hgm.config import CodingConfig, RunConfig
 from hgm.gateway import Gateway
 from hgm.interfaces import ExecResult, Sandbox
 from hgm.sandboxes import SandboxConfig, open_sandbox
-from hgm.sandboxes.export import ExportLimits
+from hgm.sandboxes.export import Export, ExportLimits
 
 AGENT_MOUNT = "/run/hgm/agent"
 GATEWAY_MOUNT = "/run/hgm/gateway"
 IO_DIR = ".hgm"
+TOKEN = "token"
 MiB = 1024 * 1024
 # A trajectory is evidence for the archive and the diagnosis, never more than this much of it.
 TRAJECTORY_LIMITS = ExportLimits(max_files=4, max_file_bytes=4 * MiB, max_total_bytes=5 * MiB)
@@ -68,16 +69,11 @@ def open_agent(
     if ctx.sandbox_config.backend == "local":
         # No mount namespace without isolation: the agent uses the host paths themselves.
         agent, gateway, mounts = str(agent_source), str(ctx.gateway.socket_path), None
-    env = {
-        "HGM_GATEWAY": f"unix://{gateway}",
-        "HGM_TOKEN": token,
-        "HGM_MODEL": alias,
-        "PYTHONPATH": agent,
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+    env = {"HGM_GATEWAY": f"unix://{gateway}", "HGM_MODEL": alias, "PYTHONPATH": agent, "PYTHONDONTWRITEBYTECODE": "1"}
     update = {key: value for key, value in (("image", image), ("workdir", workdir)) if value is not None}
     config = ctx.sandbox_config.model_copy(update=update)
-    return open_sandbox(config, workspace, mounts=mounts, env=env, label=label)
+    # The token is a file only sandboxed code can read: never in an environment or a command line on the host.
+    return open_sandbox(config, workspace, mounts=mounts, env=env, label=label, secrets={TOKEN: token})
 
 
 def run_agent(sandbox: Sandbox, statement: str, timeout: float, cancel: threading.Event) -> AgentRun:
@@ -91,10 +87,14 @@ def run_agent(sandbox: Sandbox, statement: str, timeout: float, cancel: threadin
         f"python3 -m agent_seed --task {io}/task.md --workdir {sandbox.workdir} --trajectory {io}/trajectory.json",
         timeout,
         cancel,
+        env={"HGM_TOKEN_FILE": f"{sandbox.secrets_dir}/{TOKEN}"},
     )
     if cancel.is_set():
         return AgentRun(result, "")
-    taken = sandbox.export(IO_DIR, TRAJECTORY_LIMITS)
+    try:
+        taken = sandbox.export(IO_DIR, TRAJECTORY_LIMITS)
+    except FileNotFoundError:
+        taken = Export(notes=[f"the agent removed its {IO_DIR}/ folder"])
     trajectory = taken.text("trajectory.json") if "trajectory.json" in taken.files else "(the agent left no trajectory)"
     if taken.notes:
         trajectory += "\n[hgm: " + "; ".join(taken.notes[:5]) + "]"
@@ -103,7 +103,9 @@ def run_agent(sandbox: Sandbox, statement: str, timeout: float, cancel: threadin
     return AgentRun(result, trajectory)
 
 
-def exec_cancellable(sandbox: Sandbox, cmd: str, timeout: float, cancel: threading.Event) -> ExecResult:
+def exec_cancellable(
+    sandbox: Sandbox, cmd: str, timeout: float, cancel: threading.Event, env: dict[str, str] | None = None
+) -> ExecResult:
     """Run a command; closing the sandbox when `cancel` fires kills it at once."""
     done = threading.Event()
 
@@ -116,7 +118,7 @@ def exec_cancellable(sandbox: Sandbox, cmd: str, timeout: float, cancel: threadi
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        return sandbox.exec(cmd, timeout=timeout)
+        return sandbox.exec(cmd, timeout=timeout, env=env)
     finally:
         done.set()
         watcher.join()

@@ -9,6 +9,7 @@ import pytest
 from hgm.coding.benchmarks import (
     BuiltinBenchmark,
     Score,
+    TestCase,
     task_attempts,
     task_available,
     task_feedback,
@@ -45,8 +46,14 @@ def test_builtin_gets_the_hook_defaults() -> None:
     assert task_workdir(bench, task) is None
     assert task_attempts(bench) == 1
     assert task_available(bench, task) is None
-    retry = task_feedback(bench, task, Score(False, "AssertionError: 3 != 4"))
-    assert retry == "Your previous attempt failed these tests:\nAssertionError: 3 != 4\nFix the solution."
+    failed = Score(
+        False, "log", reason="1 of 1 hidden tests did not pass", tests=[TestCase("t.T.test_x", "failed", "3 != 4")]
+    )
+    retry = task_feedback(bench, task, failed)
+    assert retry == (
+        "Your previous attempt did not pass the hidden tests:\n"
+        "resolved: no (1 of 1 hidden tests did not pass)\nt.T.test_x: failed — 3 != 4\nFix the solution."
+    )
 
 
 def test_subsets_by_name_or_path(tmp_path: Path) -> None:

@@ -114,10 +114,12 @@ def test_statement_and_command_rules(suite_dir: Path) -> None:
     assert error_for(suite_dir, neither).endswith(
         "suite.yaml:3: tasks[0]: give exactly one of statement and statement_file"
     )
-    no_command = "suite: s\ntasks:\n  - id: a\n    statement: hi\n    tests: greet/tests\n"
+    no_command = "suite: s\ntasks:\n  - id: a\n    statement: hi\n    tests: shout/tests\n"
     assert error_for(suite_dir, no_command).endswith(
-        "suite.yaml:3: tasks[0]: no test_command, and the suite gives no default test_command"
+        "suite.yaml:5: tasks[0].tests: no test_command, and no test*.py files for hgm's unittest runner"
     )
+    (suite_dir / "suite.yaml").write_text(no_command.replace("shout/tests", "greet/tests"))
+    assert CustomBenchmark(str(suite_dir / "suite.yaml")).tasks() == ["a"]  # hgm's own runner
 
 
 def test_not_yaml_empty_and_wrong_shape(suite_dir: Path) -> None:

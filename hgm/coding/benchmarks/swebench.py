@@ -220,9 +220,10 @@ class SWEbenchBenchmark:
         token = secrets.token_hex(8)
         folder, home = f".git/hgm-prediction-{token}", f"/tmp/hgm-home-{token}"
         diff = f"{GIT} add -A && {GIT} diff --cached --binary --no-color --no-ext-diff {base}"
-        # The diff runs where the agent worked; whatever it prints is only ever data for the grading sandbox.
+        # The diff runs where the agent worked; whatever it prints is only ever data for the grading sandbox. A
+        # private index leaves the agent's own staging area as it was (a later attempt sees its work unchanged).
         cmd = f"mkdir -p {home} {folder} && {{ {diff} > {folder}/{PATCH} 2> {folder}/{DIFF_ERRORS}; }}"
-        sandbox.exec(cmd, timeout=600, env={"HOME": home, **GIT_ENV})
+        sandbox.exec(cmd, timeout=600, env={"HOME": home, "GIT_INDEX_FILE": f"{home}/index", **GIT_ENV})
         try:
             return sandbox.export(folder, PATCH_LIMITS)
         finally:
@@ -236,7 +237,7 @@ class SWEbenchBenchmark:
             return Score(False, "", error=str(e))
         patch = submission.files.get(PATCH, b"")
         if not patch.strip():
-            problem = submission.text(DIFF_ERRORS).strip()
+            problem = submission.files.get(DIFF_ERRORS, b"").decode(errors="replace").strip()
             reason = "could not take the agent's diff" if problem else "the agent changed nothing"
             return Score(False, clip(problem or reason, OUTPUT_LIMIT), reason=reason)
         with tempfile.TemporaryDirectory(prefix="hgm-swebench-") as tmp:
@@ -422,7 +423,7 @@ class _Grading:
 
         timeout = self.bench.options.timeout
         result = self._exec(f"bash {self.scratch}/eval.sh > {self.scratch}/{TEST_LOG} 2>&1", timeout=timeout)
-        text = self.sandbox.export(self.scratch, LOG_LIMITS).text(TEST_LOG)
+        text = self.sandbox.export(self.scratch, LOG_LIMITS).files.get(TEST_LOG, b"").decode(errors="replace")
         if result.timed_out:
             return Score(
                 False, "\n".join([*log, clip(text, OUTPUT_LIMIT)]), reason=f"tests timed out after {timeout:g}s"
