@@ -13,7 +13,7 @@ from hgm.coding.meter import CostMeter
 from hgm.config import CodingConfig, RunConfig
 from hgm.gateway import Gateway
 from hgm.interfaces import ExecResult, Sandbox
-from hgm.sandboxes import SandboxConfig, open_sandbox
+from hgm.sandboxes import SandboxConfig, SandboxError, open_sandbox
 from hgm.sandboxes.export import Export, ExportLimits
 
 AGENT_MOUNT = "/run/hgm/agent"
@@ -93,13 +93,16 @@ def run_agent(sandbox: Sandbox, statement: str, timeout: float, cancel: threadin
         return AgentRun(result, "")
     try:
         taken = sandbox.export(IO_DIR, TRAJECTORY_LIMITS)
+        # What the agent left for hgm is not part of its submission; a failure to remove it changes nothing.
+        sandbox.exec(f"rm -rf {io}", timeout=60)
     except FileNotFoundError:
         taken = Export(notes=[f"the agent removed its {IO_DIR}/ folder"])
+    except (OSError, SandboxError) as e:
+        # The agent may have made its own sandbox unusable; grading (and its health check) decides whose fault.
+        taken = Export(notes=[f"its sandbox no longer answers: {e}"])
     trajectory = taken.text("trajectory.json") if "trajectory.json" in taken.files else "(the agent left no trajectory)"
     if taken.notes:
         trajectory += "\n[hgm: " + "; ".join(taken.notes[:5]) + "]"
-    # What the agent left for hgm is not part of its submission; a failure to remove it changes nothing.
-    sandbox.exec(f"rm -rf {io}", timeout=60)
     return AgentRun(result, trajectory)
 
 

@@ -197,7 +197,12 @@ class CodingWorld:
             try:
                 run = run_agent(sandbox, statement, ctx.coding.agent_timeout, cancel)
             except SandboxError as e:
-                return Evaluation(False, ctx.meter.take(node.id, purpose), artefacts, f"the sandbox failed: {e}")
+                if not self.grader.healthy():
+                    return Evaluation(False, ctx.meter.take(node.id, purpose), artefacts, f"sandboxes failed: {e}")
+                # Fresh sandboxes work, so the agent broke its own while it ran: that is its failure.
+                score = Score(False, str(e), reason=f"the agent's sandbox stopped working while it ran: {e}")
+                artefacts[f"test_results{suffix}.json"] = _results_json(score)
+                break
             artefacts[f"trajectory{suffix}.json"] = run.trajectory
             artefacts[f"agent_output{suffix}.txt"] = describe_run(run.result)
             if cancel.is_set():

@@ -265,21 +265,21 @@ def test_a_run_of_a_hostile_agent_goes_on_to_its_budget(
             "--sandbox",
             backend,
             "--max-evals",
-            "3",
+            "4",
             "--out",
             str(out),
             "-q",
             "--set",
             f"coding.seed_path={agent}",
             "--set",
-            "coding.tasks=[roman_numerals, chunking, caesar_cipher]",
+            "coding.tasks=[roman_numerals, chunking, caesar_cipher, deep_merge]",
             "--set",
-            "search.initial_evals=3",
+            "search.initial_evals=2",
             "--set",
             "search.initial_expansions=1",
         ],
     )
     assert result.exit_code == 0, result.output
     with Archive(out) as archive:
-        assert len(archive.evaluations()) == 3 and not any(e.success for e in archive.evaluations())
+        assert len(archive.evaluations()) == 4 and not any(e.success for e in archive.evaluations())
         assert [n.status for n in archive.nodes()] == ["ready", "failed"]
