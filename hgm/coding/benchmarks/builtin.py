@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hgm.coding.benchmarks import unittests
 from hgm.coding.benchmarks.base import Grader, Score, TaskInfo
-from hgm.coding.benchmarks.staging import SubmissionError, copy_pristine, export_note, submitted, write_files
+from hgm.coding.benchmarks.staging import (
+    SUBMISSION_LIMITS,
+    SubmissionError,
+    copy_pristine,
+    export_note,
+    submitted,
+    write_files,
+)
 from hgm.interfaces import Sandbox
 from hgm.sandboxes.export import Export
 
@@ -83,7 +90,7 @@ class BuiltinBenchmark:
 
     def submission(self, task: str, sandbox: Sandbox) -> Export:
         """Every regular file the agent left in its workspace (within the export's limits)."""
-        return sandbox.export(".")
+        return sandbox.export(".", SUBMISSION_LIMITS)
 
     def grade(self, task: str, submission: Export, grader: Grader) -> Score:
         """The starter files overlaid with the submission, in a fresh sandbox; resolved iff every hidden test passes."""

@@ -19,7 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hgm.coding.benchmarks import unittests
 from hgm.coding.benchmarks.base import Grader, Score, TaskInfo
-from hgm.coding.benchmarks.staging import SubmissionError, copy_pristine, export_note, submitted, write_files
+from hgm.coding.benchmarks.staging import (
+    SUBMISSION_LIMITS,
+    SubmissionError,
+    copy_pristine,
+    export_note,
+    submitted,
+    write_files,
+)
 from hgm.coding.evidence import clip, redact
 from hgm.interfaces import Sandbox
 from hgm.sandboxes.export import Export
@@ -247,7 +254,7 @@ class CustomBenchmark:
 
     def submission(self, task: str, sandbox: Sandbox) -> Export:
         """Every regular file the agent left in its workspace (within the export's limits)."""
-        return sandbox.export(".")
+        return sandbox.export(".", SUBMISSION_LIMITS)
 
     def grade(self, task: str, submission: Export, grader: Grader) -> Score:
         """Starter plus submission in a fresh sandbox; hgm's unittest runner, or the suite's command, decides."""

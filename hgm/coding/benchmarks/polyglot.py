@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hgm.coding.benchmarks import unittests
 from hgm.coding.benchmarks.base import Grader, Score, TaskInfo
 from hgm.coding.benchmarks.registry import load_subset, parse_options
-from hgm.coding.benchmarks.staging import copy_pristine, export_note, submitted, write_files
+from hgm.coding.benchmarks.staging import SUBMISSION_LIMITS, copy_pristine, export_note, submitted, write_files
 from hgm.coding.evidence import clip, describe_score, redact
 from hgm.interfaces import Sandbox
 from hgm.sandboxes.export import Export
@@ -187,7 +187,7 @@ class PolyglotBenchmark:
 
     def submission(self, task: str, sandbox: Sandbox) -> Export:
         """The exercise's solution files as the agent left them (nothing else counts)."""
-        return sandbox.export(".")
+        return sandbox.export(".", SUBMISSION_LIMITS)
 
     def grade(self, task: str, submission: Export, grader: Grader) -> Score:
         """The pristine exercise plus the agent's solution files, tested in a fresh sandbox."""

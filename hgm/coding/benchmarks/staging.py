@@ -7,7 +7,11 @@ import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
-from hgm.sandboxes.export import Export
+from hgm.sandboxes.export import Export, ExportLimits
+
+MiB = 1024 * 1024
+# What a task's solution plausibly needs; a workspace beyond this is cut (and noted), never read whole.
+SUBMISSION_LIMITS = ExportLimits(max_files=5_000, max_file_bytes=4 * MiB, max_total_bytes=32 * MiB)
 
 
 class SubmissionError(ValueError):
