@@ -211,12 +211,21 @@ class Archive:
     def next_k(self) -> int:
         return int(self._query("SELECT COALESCE(MAX(k) + 1, 0) FROM work")[0][0])
 
-    def start_work(self, k: int, kind: str, node: int, task: str | None = None, child: int | None = None) -> None:
+    def start_work(self, k: int, kind: str, node: int, task: str | None = None) -> int | None:
+        """Record work item `k` as running; an expansion also reserves its child's id for good, which it returns."""
         with self.transaction() as db:
+            child = None
+            if kind == "expand":
+                # Above every node and every id ever reserved: an interrupted expansion keeps its id for its rerun.
+                child = db.execute(
+                    "SELECT MAX((SELECT COALESCE(MAX(id), 0) FROM nodes), "
+                    "(SELECT COALESCE(MAX(child), 0) FROM work WHERE kind = 'expand')) + 1"
+                ).fetchone()[0]
             db.execute(
                 "INSERT INTO work (k, kind, node, task, child, status, started) VALUES (?, ?, ?, ?, ?, 'running', ?)",
                 (k, kind, node, task, child, time.time()),
             )
+        return child
 
     def restart_work(self, k: int) -> None:
         with self.transaction() as db:
@@ -241,17 +250,22 @@ class Archive:
         cost: float,
         true_q: float | None,
     ) -> None:
-        """Record the child node and close the work item in one transaction."""
+        """Record the child node and close its work item in one transaction; a recorded node is never replaced."""
         now = time.time()
         with self.transaction() as db:
+            if db.execute("SELECT 1 FROM nodes WHERE id = ?", (child,)).fetchone():
+                raise ArchiveError(f"node {child} already exists; a recorded node is never replaced")
+            closed = db.execute(
+                "UPDATE work SET status = 'done', success = ?, cost = ?, error = ?, finished = ? "
+                "WHERE k = ? AND kind = 'expand' AND child = ? AND status = 'running'",
+                (int(ok), cost, reason or None, now, k, child),
+            )
+            if closed.rowcount != 1:
+                raise ArchiveError(f"work item {k} is not a running expansion into node {child}")
             db.execute(
-                "INSERT OR REPLACE INTO nodes (id, parent, status, commit_sha, reason, true_q, created) "
+                "INSERT INTO nodes (id, parent, status, commit_sha, reason, true_q, created) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (child, parent, "ready" if ok else "failed", commit_sha, reason or None, true_q, now),
-            )
-            db.execute(
-                "UPDATE work SET status = 'done', success = ?, cost = ?, error = ?, finished = ? WHERE k = ?",
-                (int(ok), cost, reason or None, now, k),
             )
 
     def interrupt_work(self, k: int, reason: str) -> None:
@@ -334,6 +348,8 @@ class Archive:
 
     def commit_source(self, node_id: int, source: Path, parent_sha: str | None, message: str) -> str:
         """Commit a directory as node `node_id` (ref refs/tags/node-<id>) whose parent commit is the parent node's."""
+        if self.node(node_id) is not None:
+            raise ArchiveError(f"node {node_id} already exists; a recorded node's commit is never replaced")
         index = self.path / f".index-{node_id}-{threading.get_ident()}"
         env = {**os.environ, "GIT_INDEX_FILE": str(index)}
         g = self._git()

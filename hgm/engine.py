@@ -120,6 +120,11 @@ class Engine:
             self._commits[row.id] = row.commit_sha
             self._buffered[row.id] = row
         self._flush_nodes()
+        # Children that finished before a lower id did wait outside the tree, counted as in flight as they were.
+        for row in self._buffered.values():
+            assert row.parent is not None
+            self.tree.start_expand(row.parent)
+            self._children_started.add(row.id)
         for ev in self.archive.evaluations():
             assert ev.task is not None and ev.success is not None
             self.tree.start_eval(ev.node, ev.task)
@@ -217,9 +222,8 @@ class Engine:
         k = self._k
         self._k += 1
         if decision.kind == "expand":
-            child = self.tree.n_nodes + self.tree.n_expansions_in_flight
+            child = self.archive.start_work(k, "expand", decision.node)
             job = Job(k, "expand", decision.node, child=child)
-            self.archive.start_work(k, "expand", decision.node, child=child)
         else:
             assert decision.task is not None
             job = Job(k, "evaluate", decision.node, task=decision.task)
