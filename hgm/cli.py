@@ -19,7 +19,7 @@ from rich.live import Live
 
 from hgm.archive import Archive, ArchiveError, is_run_dir
 from hgm.config import ConfigError, RunConfig, load_config
-from hgm.engine import Engine, Snapshot
+from hgm.engine import ERRORS, INTERRUPTED, Engine, Interrupts, Snapshot
 from hgm.sandboxes.registry import SandboxUnavailable
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -36,7 +36,8 @@ def _mount_sandbox_commands() -> None:
 _mount_sandbox_commands()
 
 USAGE_ERROR = 2
-INTERRUPTED = 130
+STOPPED_BY_ERRORS = 3
+EXIT_CODES = {INTERRUPTED: 130, ERRORS: STOPPED_BY_ERRORS}
 
 RunDir = Annotated[Path, typer.Argument(help="A run directory, e.g. runs/20261125-120000-hgm-ab12.")]
 
@@ -82,7 +83,7 @@ def _disk_full(exc: BaseException) -> bool:
     return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in str(exc)
 
 
-def _execute(archive: Archive, config: RunConfig, quiet: bool) -> None:
+def _execute(archive: Archive, config: RunConfig, quiet: bool, interrupts: Interrupts) -> None:
     world = make_world(config, archive)
     live: Live | None = None
     on_tick: Callable[[Snapshot], None] | None = None
@@ -95,7 +96,7 @@ def _execute(archive: Archive, config: RunConfig, quiet: bool) -> None:
             assert live is not None
             live.update(status_table(snap))
 
-    engine = Engine(archive, world, config, on_tick=on_tick)
+    engine = Engine(archive, world, config, on_tick=on_tick, interrupts=interrupts)
     try:
         if live is not None:
             with live:
@@ -122,8 +123,8 @@ def _execute(archive: Archive, config: RunConfig, quiet: bool) -> None:
             highlight=False,
         )
         console.print(f"inspect: hgm tree {archive.path}   resume: hgm resume {archive.path}", highlight=False)
-    if reason.startswith("interrupted"):
-        raise typer.Exit(INTERRUPTED)
+    if engine.stop_kind in EXIT_CODES:
+        raise typer.Exit(EXIT_CODES[engine.stop_kind])
 
 
 @app.command()
@@ -173,13 +174,15 @@ def run(
             check.close()
         if out is None:
             out = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{config.policy}-{secrets.token_hex(2)}"
-        archive = Archive.create(out, config.model_dump(mode="json"))
-    try:
-        if not quiet:
-            console.print(f"run directory: {out}", highlight=False)
-        _execute(archive, config, quiet)
-    finally:
-        archive.close()
+    with Interrupts().installed() as interrupts:
+        with user_errors():
+            archive = Archive.create(out, config.model_dump(mode="json"))
+        try:
+            if not quiet:
+                console.print(f"run directory: {out}", highlight=False)
+            _execute(archive, config, quiet, interrupts)
+        finally:
+            archive.close()
 
 
 @app.command()
@@ -203,19 +206,21 @@ def resume(
             "workers": workers,
         }
         overrides = _overrides(pairs, set_)
-        archive = Archive(run_dir, readonly=False)
+    with Interrupts().installed() as interrupts:
+        with user_errors():
+            archive = Archive(run_dir, readonly=False)
+            try:
+                config = load_config(base=archive.config(), overrides=overrides)
+            except ConfigError:
+                archive.close()
+                raise
         try:
-            config = load_config(base=archive.config(), overrides=overrides)
-        except ConfigError:
+            if overrides:
+                archive.set_meta("config", json.dumps(config.model_dump(mode="json")))
+                archive.event("config_changed", overrides=overrides)
+            _execute(archive, config, quiet, interrupts)
+        finally:
             archive.close()
-            raise
-    try:
-        if overrides:
-            archive.set_meta("config", json.dumps(config.model_dump(mode="json")))
-            archive.event("config_changed", overrides=overrides)
-        _execute(archive, config, quiet)
-    finally:
-        archive.close()
 
 
 def _open(run_dir: Path) -> Archive:
@@ -322,15 +327,17 @@ def demo(
             ensure_image(config)
         make_world(config, None)
         out = out or demo_module.default_out()
-        archive = Archive.create(out, config.model_dump(mode="json"))
-    console.print(
-        f"demo run in {out} (sandbox: {backend}; the model is scripted, see hgm/models/demo.py)", highlight=False
-    )
-    try:
-        _execute(archive, config, quiet=False)
-        demo_module.explain(archive, console)
-    finally:
-        archive.close()
+    with Interrupts().installed() as interrupts:
+        with user_errors():
+            archive = Archive.create(out, config.model_dump(mode="json"))
+        console.print(
+            f"demo run in {out} (sandbox: {backend}; the model is scripted, see hgm/models/demo.py)", highlight=False
+        )
+        try:
+            _execute(archive, config, False, interrupts)
+            demo_module.explain(archive, console)
+        finally:
+            archive.close()
 
 
 @app.command()
@@ -371,13 +378,15 @@ def bench(
         unavailable = benchrun.unavailable_tasks(config)
         make_world(config, None)
         out = out or Path("runs") / f"bench-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-        archive = Archive.create(out, config.model_dump(mode="json"))
-    try:
-        _execute(archive, config, quiet=as_json)
-        results = benchrun.results(archive, agent, benchmark, unavailable)
-    finally:
-        archive.close()
-        cleanup()
+    with Interrupts().installed() as interrupts:
+        with user_errors():
+            archive = Archive.create(out, config.model_dump(mode="json"))
+        try:
+            _execute(archive, config, as_json, interrupts)
+            results = benchrun.results(archive, agent, benchmark, unavailable)
+        finally:
+            archive.close()
+            cleanup()
     if as_json:
         print(json.dumps(results, indent=2))
     else:

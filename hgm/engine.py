@@ -9,8 +9,9 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -25,6 +26,8 @@ from hgm.policy import Decision, SearchParams, best_belief, make_policy
 from hgm.tree import Tree
 
 CANCELLED = "cancelled"
+# Why a run stopped, as the command line reports it (see the exit codes in hgm/cli.py).
+BUDGET, DONE, INTERRUPTED, ERRORS = "budget", "done", "interrupted", "errors"
 NOTHING_LEFT = "nothing left to do: every node has been evaluated on every task and none has a success to expand"
 
 
@@ -72,11 +75,43 @@ def search_params(config: RunConfig) -> SearchParams:
     )
 
 
+class Interrupts:
+    """SIGINT and SIGTERM, counted: the handler only records them and the engine's main loop acts on them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last = signal.SIGINT
+
+    def _record(self, signum: int, frame: FrameType | None) -> None:
+        # Nothing more may happen here: the main thread can be inside any lock (the archive's, an Event's) when a
+        # signal lands, and a handler that waits for such a lock waits for itself.
+        self.count += 1
+        self.last = signal.Signals(signum)
+
+    @contextmanager
+    def installed(self) -> Iterator[Interrupts]:
+        """Count the signals that arrive while the block runs (only the main thread receives signals)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = {sig: signal.signal(sig, self._record) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+
 class Engine:
     """Runs (or resumes) one search over a World, with the archive as the single source of truth."""
 
     def __init__(
-        self, archive: Archive, world: World, config: RunConfig, on_tick: Callable[[Snapshot], None] | None = None
+        self,
+        archive: Archive,
+        world: World,
+        config: RunConfig,
+        on_tick: Callable[[Snapshot], None] | None = None,
+        interrupts: Interrupts | None = None,
     ) -> None:
         self.archive = archive
         self.world = world
@@ -88,6 +123,9 @@ class Engine:
         self.cancel = threading.Event()
         self.stopping = False
         self.stop_reason = ""
+        self.stop_kind = ""
+        self.interrupts = interrupts
+        self._interrupts_seen = 0
         self._stop_requested_at: float | None = None
         self.running: dict[Future[Any], Job] = {}
         self._buffered: dict[int, NodeRow] = {}
@@ -167,6 +205,13 @@ class Engine:
 
     def run(self) -> str:
         """Run until the budget is spent, nothing is left to do, or a stop is requested; return why it stopped."""
+        if self.interrupts is not None:
+            return self._run()
+        self.interrupts = Interrupts()
+        with self.interrupts.installed():
+            return self._run()
+
+    def _run(self) -> str:
         self._ensure_root()
         self._rebuild()
         self.spent = self.archive.spent()
@@ -174,13 +219,10 @@ class Engine:
             self.db_costs[row.kind].append(row.cost)
         self._k = self.archive.next_k()
         self.archive.event("start", pid=os.getpid(), evals=self.tree.n_evals, nodes=self.tree.n_nodes)
-        restore = self._install_signals()
         pool = ThreadPoolExecutor(max_workers=self.config.workers, thread_name_prefix="hgm-work")
         try:
-            for row in self._pending:
-                self.archive.restart_work(row.k)
-                self._submit(pool, Job(row.k, row.kind, row.node, row.task, row.child))
             while True:
+                self._poll_interrupts()
                 if not self.stopping:
                     self._fill(pool)
                 if not self.running:
@@ -192,26 +234,41 @@ class Engine:
                 self._tick()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+            if self.running:
+                self.cancel.set()
             for job in list(self.running.values()):
                 self.archive.interrupt_work(job.k, "process stopping")
                 _cleanup(job)
             self.running.clear()
-            restore()
             self.archive.set_meta("elapsed", str(self.elapsed()))
             self._finish()
         return self.stop_reason
 
+    def _poll_interrupts(self) -> None:
+        assert self.interrupts is not None
+        count = self.interrupts.count
+        # The first signal stops scheduling; a second one cancels the work in flight.
+        for _ in range(min(count - self._interrupts_seen, 2)):
+            self.request_stop(f"interrupted by {self.interrupts.last.name}", INTERRUPTED)
+        self._interrupts_seen = count
+
     def _fill(self, pool: ThreadPoolExecutor) -> None:
+        # Work in flight when the last process stopped runs again first, with the ids and tasks it had.
+        for row in self._pending:
+            self.archive.restart_work(row.k)
+            self._submit(pool, Job(row.k, row.kind, row.node, row.task, row.child))
+        self._pending = []
         while len(self.running) < self.config.workers:
             reason = self._budget_stop()
             if reason:
-                self.stop_reason = reason
+                self.stop_reason, self.stop_kind = reason, BUDGET
                 return
             decision = self.policy.decide(self.tree, self.config.budget.max_evals, self._rng(self._k))
             if decision is None:
                 if not self.running and not self.stop_reason:
                     spent = self.tree.n_evals >= self.config.budget.max_evals
                     self.stop_reason = "evaluation budget spent" if spent else NOTHING_LEFT
+                    self.stop_kind = BUDGET if spent else DONE
                 return
             self._start(pool, decision)
 
@@ -334,24 +391,29 @@ class Engine:
         # When nothing is left to evaluate, the policy can only expand; failures must not loop forever.
         self._failed_expansions = 0 if result.ok else self._failed_expansions + 1
         if self._failed_expansions >= self.config.max_failed_expansions and not self.stopping:
-            self.request_stop(f"{self._failed_expansions} self-modifications in a row failed; last: {result.reason}")
+            self.request_stop(
+                f"{self._failed_expansions} self-modifications in a row failed; last: {result.reason}", ERRORS
+            )
         if exc is None:
             self._consecutive_errors = 0
 
     def _count_error(self, error: str) -> None:
         self._consecutive_errors += 1
         if self._consecutive_errors >= self.config.max_consecutive_errors and not self.stopping:
-            self.request_stop(f"{self._consecutive_errors} infrastructure errors in a row; last: {error}")
+            self.request_stop(f"{self._consecutive_errors} infrastructure errors in a row; last: {error}", ERRORS)
 
     # -- stopping -------------------------------------------------------------------------------------------------
 
-    def request_stop(self, reason: str) -> None:
-        """Stop scheduling; in-flight work may finish for `shutdown_grace` seconds, then it is cancelled."""
+    def request_stop(self, reason: str, kind: str = INTERRUPTED) -> None:
+        """Stop scheduling; in-flight work may finish for `shutdown_grace` seconds, then it is cancelled.
+
+        A second request cancels at once. Main thread only: it writes to the archive.
+        """
         if self.stopping:
             self.cancel.set()
             return
         self.stopping = True
-        self.stop_reason = reason
+        self.stop_reason, self.stop_kind = reason, kind
         self._stop_requested_at = time.monotonic()
         self.archive.event("stop_requested", reason=reason)
 
@@ -360,21 +422,6 @@ class Engine:
             return
         if time.monotonic() - self._stop_requested_at >= self.config.shutdown_grace:
             self.cancel.set()
-
-    def _install_signals(self) -> Callable[[], None]:
-        if threading.current_thread() is not threading.main_thread():
-            return lambda: None
-
-        def handler(signum: int, frame: FrameType | None) -> None:
-            self.request_stop(f"interrupted by {signal.Signals(signum).name}")
-
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-        def restore() -> None:
-            for sig, old in previous.items():
-                signal.signal(sig, old)
-
-        return restore
 
     def _finish(self) -> None:
         best = best_belief(self.tree, self.params.epsilon)
