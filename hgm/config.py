@@ -50,7 +50,7 @@ class BudgetConfig(Strict):
 
 
 class SearchConfig(Strict):
-    alpha: float = Field(0.6, gt=0, description="Expand when evals**alpha >= nodes.")
+    alpha: float = Field(0.6, gt=0, le=1, description="Expand when evals**alpha >= nodes (0 < alpha <= 1).")
     cooling: bool = Field(True, description="Temperature tau = budget / remaining; off means tau = 1.")
     epsilon: float = Field(0.01, gt=0, lt=1, description="Lower posterior quantile used to name the best agent.")
     initial_evals: int = Field(5, ge=1, description="Tasks the root is evaluated on before the loop.")

@@ -264,6 +264,8 @@ class Engine:
                 self.stop_reason, self.stop_kind = reason, BUDGET
                 return
             decision = self.policy.decide(self.tree, self.config.budget.max_evals, self._rng(self._k))
+            if decision is not None:
+                decision = self._justified(decision)
             if decision is None:
                 if not self.running and not self.stop_reason:
                     spent = self.tree.n_evals >= self.config.budget.max_evals
@@ -271,6 +273,25 @@ class Engine:
                     self.stop_kind = BUDGET if spent else DONE
                 return
             self._start(pool, decision)
+
+    def _justified(self, decision: Decision) -> Decision | None:
+        """The decision if the evaluation budget left can pay for it; else the evaluation owed first, or nothing."""
+        tree = self.tree
+        left = self.config.budget.max_evals - tree.n_evals - tree.n_evals_in_flight
+        if left <= 0:
+            return None
+        if decision.kind != "expand":
+            return decision
+        # A child is worth something only once evaluated, and every node not yet evaluated is owed an evaluation.
+        unevaluated = np.flatnonzero((tree.reserved == 0) & ~tree.failed)
+        if unevaluated.size + tree.n_expansions_in_flight < left:
+            return decision
+        if unevaluated.size == 0:
+            return None
+        node = int(unevaluated[0])
+        tasks = tree.tasks_left(node)
+        rng = np.random.default_rng([self.config.seed, 4, self._k])
+        return Decision("evaluate", node, tasks[int(rng.integers(len(tasks)))])
 
     def _rng(self, k: int) -> np.random.Generator:
         return np.random.default_rng([self.config.seed, 0, k])

@@ -147,3 +147,23 @@ def test_failing_self_modifications_stop_the_run_instead_of_looping(tmp_path: Pa
     assert reason == "6 self-modifications in a row failed; last: diagnosis failed: unknown model"
     assert len(archive.evaluations()) == 3
     assert len([n for n in archive.nodes() if n.status == "failed"]) == 6
+
+
+def test_the_engine_stops_expanding_when_the_budget_left_cannot_evaluate_the_children(tmp_path: Path):
+    from hgm.policy import SearchParams, make_policy
+
+    config = load_config(overrides=["workers=2", "budget.max_evals=30", "sim.n_tasks=20", "seed=5"])
+    archive = Archive.create(tmp_path / "run", config.model_dump(mode="json"))
+    engines: list[Engine] = []
+
+    def stop_a_runaway(snap) -> None:  # type: ignore[no-untyped-def]
+        if snap.nodes > 500 and not engines[0].stopping:
+            engines[0].request_stop("runaway expansion")
+
+    engine = Engine(archive, SimWorld("smooth", 5, n_tasks=20), config, on_tick=stop_a_runaway)
+    engines.append(engine)
+    # alpha 7 makes the policy want to expand whenever any node has a success, whatever the budget says.
+    engine.policy = make_policy("hgm", SearchParams(alpha=7.0))
+    assert engine.run() == "evaluation budget spent"
+    assert len(archive.evaluations()) == 30
+    assert len(archive.nodes()) <= 1 + 30 + config.workers
