@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.live import Live
 
 from hgm.archive import Archive, ArchiveError, is_run_dir
-from hgm.config import ConfigError, RunConfig, load_config
+from hgm.config import ConfigError, RunConfig, load_config, resumed_config
 from hgm.engine import ERRORS, INTERRUPTED, Engine, Interrupts, Snapshot
 from hgm.sandboxes.registry import SandboxUnavailable
 
@@ -192,7 +192,10 @@ def resume(
     max_cost: Annotated[float | None, typer.Option(help="Raise (or set) the USD budget.")] = None,
     max_time: Annotated[str | None, typer.Option(help="Raise (or set) the wall-clock budget.")] = None,
     workers: Annotated[int | None, typer.Option(help="Expansions and evaluations run at once.")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Any config key, e.g. --set sim.latency=0.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="A budget or operational key, e.g. --set shutdown_grace=60 (not world, seed, ...)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
 ) -> None:
     """Continue a run after a crash, Ctrl-C or a spent budget; nothing completed is redone."""
@@ -210,7 +213,8 @@ def resume(
         with user_errors():
             archive = Archive(run_dir, readonly=False)
             try:
-                config = load_config(base=archive.config(), overrides=overrides)
+                config = resumed_config(archive.config(), overrides)
+                _check_not_below_spent(archive, config, overrides)
             except ConfigError:
                 archive.close()
                 raise
@@ -221,6 +225,24 @@ def resume(
             _execute(archive, config, quiet, interrupts)
         finally:
             archive.close()
+
+
+def _check_not_below_spent(archive: Archive, config: RunConfig, overrides: list[str]) -> None:
+    """Refuse a budget lowered below what the run has already used."""
+    changed = {assignment.split("=", 1)[0].strip() for assignment in overrides}
+    budget = config.budget
+    done = len(archive.evaluations())
+    if "budget.max_evals" in changed and budget.max_evals < done:
+        raise ConfigError(
+            f"budget.max_evals={budget.max_evals} is below the {done} evaluations this run has done; "
+            f"give at least {done + 1} to continue it"
+        )
+    spent = archive.spent()
+    if "budget.max_cost" in changed and budget.max_cost is not None and budget.max_cost < spent:
+        raise ConfigError(f"budget.max_cost={budget.max_cost} is below the ${spent:.4f} this run has spent")
+    elapsed = float(archive.meta("elapsed") or 0)
+    if "budget.max_time" in changed and budget.max_time is not None and budget.max_time < elapsed:
+        raise ConfigError(f"budget.max_time={budget.max_time:g}s is below the {elapsed:.0f}s this run has run")
 
 
 def _open(run_dir: Path) -> Archive:

@@ -149,6 +149,31 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     target[leaf] = value
 
 
+RESUMABLE_KEYS = (
+    "budget.max_evals",
+    "budget.max_cost",
+    "budget.max_time",
+    "workers",
+    "shutdown_grace",
+    "max_consecutive_errors",
+    "max_failed_expansions",
+    "sim.latency",
+)
+"""What `hgm resume` may change: budgets and how the run operates, never what it is (world, policy, seed, ...)."""
+
+
+def resumed_config(frozen: dict[str, Any], overrides: list[str]) -> RunConfig:
+    """A run's frozen config with only budget and operational keys overridden; any other key is an error."""
+    for assignment in overrides:
+        key = assignment.split("=", 1)[0].strip()
+        if key in valid_keys() and key not in RESUMABLE_KEYS:
+            raise ConfigError(
+                f"'{key}' cannot change on resume, it is part of what the run is; resume changes only "
+                f"{', '.join(RESUMABLE_KEYS)} (start a new run with `hgm run` to change {key})"
+            )
+    return load_config(base=frozen, overrides=overrides)
+
+
 def load_config(path: Path | None = None, overrides: list[str] | None = None, base: dict | None = None) -> RunConfig:
     """Build a validated config from an optional base dict, an optional YAML file and overrides (in that order)."""
     data: dict[str, Any] = dict(base or {})

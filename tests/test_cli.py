@@ -3,8 +3,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from hgm.archive import Archive
 from hgm.cli import app
 
 runner = CliRunner()
@@ -157,3 +159,39 @@ def test_full_disk_is_a_clear_error_and_the_run_resumes(tmp_path: Path, monkeypa
     assert _run("resume", str(out), "-q").exit_code == 0
     nodes = json.loads(_run("tree", str(out), "--json").output)
     assert sum(n["n_evals"] for n in nodes) == 20
+
+
+@pytest.mark.parametrize(
+    "override", ["world=coding", "seed=5", "sim.landscape=trap", "policy=dgm", "search.alpha=0.9", "budget={}"]
+)
+def test_resume_refuses_to_change_what_the_run_is_and_leaves_its_config_alone(tmp_path: Path, override: str):
+    out = tmp_path / "run"
+    assert _run("run", "--max-evals", "6", "--out", str(out), "-q").exit_code == 0
+    frozen = Archive(out).meta("config")
+    result = _run("resume", str(out), "--max-evals", "12", "--set", override, "-q")
+    assert result.exit_code == 2, result.output
+    key = override.split("=")[0]
+    assert f"'{key}' cannot change on resume" in result.output and len(result.output.strip().splitlines()) == 1
+    assert Archive(out).meta("config") == frozen
+    assert _run("resume", str(out), "-q").exit_code == 0
+
+
+def test_resume_may_change_budgets_and_how_the_run_operates(tmp_path: Path):
+    out = tmp_path / "run"
+    assert _run("run", "--max-evals", "6", "--out", str(out), "-q").exit_code == 0
+    result = _run(
+        "resume", str(out), "--max-evals", "9", "--workers", "2", "--set", "shutdown_grace=5", "--set", "sim.latency=0"
+    )
+    assert result.exit_code == 0, result.output
+    config = Archive(out).config()
+    assert (config["budget"]["max_evals"], config["workers"], config["shutdown_grace"]) == (9, 2, 5.0)
+
+
+def test_lowering_a_budget_below_what_is_spent_says_so(tmp_path: Path):
+    out = tmp_path / "run"
+    assert _run("run", "--max-evals", "8", "--out", str(out), "-q").exit_code == 0
+    frozen = Archive(out).meta("config")
+    result = _run("resume", str(out), "--max-evals", "5", "-q")
+    assert result.exit_code == 2
+    assert "budget.max_evals=5 is below the 8 evaluations this run has done" in result.output
+    assert Archive(out).meta("config") == frozen
