@@ -91,6 +91,9 @@ class Archive:
         self._lock_file: io.TextIOWrapper | None = None
         if not readonly:
             self._acquire_lock()
+            # Index files of commits that an older hgm, killed mid-commit, left in the run directory.
+            for stale in self.path.glob(".index-*"):
+                stale.unlink(missing_ok=True)
         uri = f"file:{self.path / DB_NAME}" + ("?mode=ro" if readonly else "")
         self.db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30, isolation_level=None)
         self.db.row_factory = sqlite3.Row
@@ -350,16 +353,15 @@ class Archive:
         """Commit a directory as node `node_id` (ref refs/tags/node-<id>) whose parent commit is the parent node's."""
         if self.node(node_id) is not None:
             raise ArchiveError(f"node {node_id} already exists; a recorded node's commit is never replaced")
-        index = self.path / f".index-{node_id}-{threading.get_ident()}"
-        env = {**os.environ, "GIT_INDEX_FILE": str(index)}
         g = self._git()
-        try:
+        # A private index outside the run directory (in the run's scratch directory during a run), so a kill
+        # mid-commit leaves nothing in the archive.
+        with tempfile.TemporaryDirectory(prefix="hgm-index-") as tmp:
+            env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
             g.execute(
                 ["git", f"--git-dir={self.lineage_path}", f"--work-tree={source}", "add", "-A", "--force", "."], env=env
             )
             tree = g.execute(["git", f"--git-dir={self.lineage_path}", "write-tree"], env=env)
-        finally:
-            index.unlink(missing_ok=True)
         parents = ["-p", parent_sha] if parent_sha else []
         sha = g.execute(["git", f"--git-dir={self.lineage_path}", "commit-tree", str(tree), *parents, "-m", message])
         g.execute(["git", f"--git-dir={self.lineage_path}", "update-ref", f"refs/tags/node-{node_id}", str(sha)])

@@ -8,7 +8,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +21,7 @@ from hgm.archive import Archive, ArchiveError, is_run_dir
 from hgm.config import ConfigError, RunConfig, load_config, resumed_config
 from hgm.engine import ERRORS, INTERRUPTED, Engine, Interrupts, Snapshot
 from hgm.sandboxes.registry import SandboxUnavailable
+from hgm.scratch import ScratchError, run_scratch
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console(soft_wrap=True)
@@ -47,7 +48,7 @@ def user_errors() -> Iterator[None]:
     """Turn mistakes the user can fix into one clear line on stderr and exit code 2."""
     try:
         yield
-    except (ConfigError, ArchiveError, ValueError, SandboxUnavailable) as exc:
+    except (ConfigError, ArchiveError, ValueError, SandboxUnavailable, ScratchError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(USAGE_ERROR) from None
 
@@ -84,6 +85,13 @@ def _disk_full(exc: BaseException) -> bool:
 
 
 def _execute(archive: Archive, config: RunConfig, quiet: bool, interrupts: Interrupts) -> None:
+    with ExitStack() as stack:
+        with user_errors():
+            stack.enter_context(run_scratch(archive.path, containers=config.world == "coding"))
+        _work(archive, config, quiet, interrupts)
+
+
+def _work(archive: Archive, config: RunConfig, quiet: bool, interrupts: Interrupts) -> None:
     world = make_world(config, archive)
     live: Live | None = None
     on_tick: Callable[[Snapshot], None] | None = None

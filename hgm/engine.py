@@ -23,6 +23,7 @@ from hgm.archive import Archive, NodeRow, WorkRow
 from hgm.config import RunConfig
 from hgm.interfaces import Evaluation, Expansion, NodeRef, World
 from hgm.policy import Decision, SearchParams, best_belief, make_policy
+from hgm.scratch import mkdtemp, run_scratch
 from hgm.tree import Tree
 
 CANCELLED = "cancelled"
@@ -205,11 +206,12 @@ class Engine:
 
     def run(self) -> str:
         """Run until the budget is spent, nothing is left to do, or a stop is requested; return why it stopped."""
-        if self.interrupts is not None:
-            return self._run()
-        self.interrupts = Interrupts()
-        with self.interrupts.installed():
-            return self._run()
+        with run_scratch(self.archive.path):
+            if self.interrupts is not None:
+                return self._run()
+            self.interrupts = Interrupts()
+            with self.interrupts.installed():
+                return self._run()
 
     def _run(self) -> str:
         self._ensure_root()
@@ -330,14 +332,14 @@ class Engine:
         return NodeRef(node, self.tree.parent(node), source)
 
     def _expand(self, job: Job) -> Expansion:
-        job.scratch = _scratch(f"hgm-expand-{job.child}-")
+        job.scratch = mkdtemp(f"hgm-expand-{job.child}-")
         dest = job.scratch / "child"
         dest.mkdir()
         assert job.child is not None
         return self.world.expand(self._ref(job.node, job.scratch), job.child, dest, self.cancel)
 
     def _evaluate(self, job: Job) -> Evaluation:
-        job.scratch = _scratch(f"hgm-eval-{job.node}-")
+        job.scratch = mkdtemp(f"hgm-eval-{job.node}-")
         assert job.task is not None
         return self.world.evaluate(self._ref(job.node, job.scratch), job.task, self.cancel)
 
@@ -473,13 +475,6 @@ class Engine:
     def _tick(self) -> None:
         if self.on_tick is not None:
             self.on_tick(self.snapshot())
-
-
-def _scratch(prefix: str) -> Path:
-    # Readable by others: sandboxes may run the agent under an unprivileged uid that mounts these directories.
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o755)
-    return path
 
 
 def _cleanup(job: Job) -> None:

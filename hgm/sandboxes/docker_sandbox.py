@@ -31,7 +31,7 @@ from hgm.sandboxes.env import sandbox_env
 from hgm.sandboxes.hostfs import copy_entry, remove_tree
 from hgm.sandboxes.image import docker_client
 from hgm.sandboxes.output import CappedOutput, timeout_note
-from hgm.sandboxes.owner import owner_tag
+from hgm.sandboxes.owner import RUN_LABEL, current_run, owner_tag
 from hgm.sandboxes.paths import workspace_relative
 
 LABEL = "hgm.sandbox"
@@ -102,7 +102,7 @@ class DockerSandbox(ClosesOnExit):
         self._client = docker_client()
         volumes = [Mount(config.workdir, None, type="volume")]
         volumes += [Mount(inside, host, type="bind", read_only=True) for host, inside in (mounts or {}).items()]
-        self._labels = {LABEL: "1", OWNER_LABEL: owner_tag(), NAME_LABEL: label}
+        self._labels = {LABEL: "1", OWNER_LABEL: owner_tag(), RUN_LABEL: current_run(), NAME_LABEL: label}
         name = "-".join(part for part in ("hgm", _slug(label), uuid.uuid4().hex[:8]) if part)
         try:
             image_env = (self._client.images.get(config.image).attrs.get("Config") or {}).get("Env")
