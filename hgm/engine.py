@@ -9,6 +9,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -27,6 +28,8 @@ from hgm.scratch import mkdtemp, run_scratch
 from hgm.tree import Tree
 
 CANCELLED = "cancelled"
+TASK_ATTEMPTS = 3
+"""Infrastructure errors after which a task is given up on a node: it is not retried and counts as spent budget."""
 # Why a run stopped, as the command line reports it (see the exit codes in hgm/cli.py).
 BUDGET, DONE, INTERRUPTED, ERRORS = "budget", "done", "interrupted", "errors"
 NOTHING_LEFT = "nothing left to do: every node has been evaluated on every task and none has a success to expand"
@@ -131,6 +134,7 @@ class Engine:
         self.running: dict[Future[Any], Job] = {}
         self._buffered: dict[int, NodeRow] = {}
         self._consecutive_errors = 0
+        self._task_errors: Counter[tuple[int, str]] = Counter()
         self._failed_expansions = 0
         self._elapsed_before = float(archive.meta("elapsed") or 0)
         self._t0 = time.monotonic()
@@ -168,6 +172,11 @@ class Engine:
             assert ev.task is not None and ev.success is not None
             self.tree.start_eval(ev.node, ev.task)
             self.tree.finish_eval(ev.node, ev.task, ev.success)
+        for error in self.archive.work(kind="evaluate", status="error"):
+            assert error.task is not None
+            self._task_errors[(error.node, error.task)] += 1
+            if self._task_errors[(error.node, error.task)] == TASK_ATTEMPTS:
+                self.tree.start_eval(error.node, error.task)  # given up: reserved for good, never finished
         self._pending = self.archive.work(status="running") + self.archive.work(status="interrupted")
         self._pending.sort(key=lambda row: row.k)
 
@@ -270,7 +279,8 @@ class Engine:
                 decision = self._justified(decision)
             if decision is None:
                 if not self.running and not self.stop_reason:
-                    spent = self.tree.n_evals >= self.config.budget.max_evals
+                    # Tasks given up after repeated errors stay in flight for good, and count as spent.
+                    spent = self.tree.n_evals + self.tree.n_evals_in_flight >= self.config.budget.max_evals
                     self.stop_reason = "evaluation budget spent" if spent else NOTHING_LEFT
                     self.stop_kind = BUDGET if spent else DONE
                 return
@@ -367,7 +377,9 @@ class Engine:
             error = _describe(exc) if exc is not None else result.error if result is not None else ""
             cost = result.cost if result is not None else 0.0
             self.archive.finish_evaluation(job.k, False, cost, error)
-            self.tree.cancel_eval(job.node, job.task)
+            self._task_errors[(job.node, job.task)] += 1
+            if self._task_errors[(job.node, job.task)] < TASK_ATTEMPTS:
+                self.tree.cancel_eval(job.node, job.task)
             self.spent += cost
             self.archive.event("error", k=job.k, node=job.node, task=job.task, error=error)
             self._count_error(error)

@@ -167,3 +167,27 @@ def test_the_engine_stops_expanding_when_the_budget_left_cannot_evaluate_the_chi
     assert engine.run() == "evaluation budget spent"
     assert len(archive.evaluations()) == 30
     assert len(archive.nodes()) <= 1 + 30 + config.workers
+
+
+class _OneTaskBreaksTheSandbox(SimWorld):
+    """Every evaluation of task t001 fails with an infrastructure error."""
+
+    def evaluate(self, node, task, cancel):  # type: ignore[no-untyped-def]
+        from hgm.interfaces import Evaluation
+
+        if task == "t001":
+            return Evaluation(False, error="the sandbox broke")
+        return super().evaluate(node, task, cancel)
+
+
+def test_a_task_that_keeps_erroring_is_given_up_after_a_few_attempts_even_across_resumes(tmp_path: Path):
+    from hgm.engine import TASK_ATTEMPTS
+
+    config = load_config(overrides=["policy=bench", "budget.max_evals=9", "sim.n_tasks=3", "max_consecutive_errors=50"])
+    archive = Archive.create(tmp_path / "run", config.model_dump(mode="json"))
+    Engine(archive, _OneTaskBreaksTheSandbox("smooth", 0, n_tasks=3), config).run()
+    errors = archive.work(kind="evaluate", status="error")
+    assert [(w.node, w.task) for w in errors] == [(0, "t001")] * TASK_ATTEMPTS
+    assert sorted(w.task for w in archive.evaluations()) == ["t000", "t002"]
+    Engine(archive, _OneTaskBreaksTheSandbox("smooth", 0, n_tasks=3), config).run()
+    assert len(archive.work(kind="evaluate", status="error")) == TASK_ATTEMPTS
