@@ -79,6 +79,20 @@ def is_run_dir(path: Path) -> bool:
     return (Path(path) / DB_NAME).is_file()
 
 
+def check_new_run_dir(path: Path) -> None:
+    """Raise ArchiveError unless a new run directory can be made at `path`."""
+    path = Path(path)
+    if is_run_dir(path):
+        raise ArchiveError(f"{path} already holds a run; continue it with `hgm resume {path}` or choose another --out")
+    if path.exists() and not path.is_dir():
+        raise ArchiveError(f"{path} is a file, not a directory; choose another --out")
+    if path.is_dir() and any(path.iterdir()):
+        raise ArchiveError(f"{path} already exists and is not empty; choose another --out")
+    parent = next((p for p in path.absolute().parents if p.exists()), Path("/"))
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ArchiveError(f"cannot create the run directory {path}: {parent} is not a writable directory")
+
+
 class Archive:
     """Everything about one run; opened read-only by inspectors, read-write (and locked) by the engine."""
 
@@ -106,11 +120,13 @@ class Archive:
     def create(cls, path: Path, config: dict[str, Any]) -> Archive:
         """Make a new run directory with its database, empty lineage repository and frozen config."""
         path = Path(path)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise ArchiveError(f"{path} already exists and is not empty; choose another --out or `hgm resume {path}`")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Built aside and renamed into place, so a crash never leaves a half-made run directory.
-        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+        check_new_run_dir(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Built aside and renamed into place, so a crash never leaves a half-made run directory.
+            staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+        except OSError as exc:
+            raise ArchiveError(f"cannot create the run directory {path}: {exc.strerror or exc}") from None
         db = sqlite3.connect(staging / DB_NAME, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(SCHEMA)

@@ -8,7 +8,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,13 +17,14 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
-from hgm.archive import Archive, ArchiveError, is_run_dir
+from hgm import preflight
+from hgm.archive import Archive, ArchiveError, check_new_run_dir, is_run_dir
 from hgm.config import ConfigError, RunConfig, load_config, resumed_config
 from hgm.engine import ERRORS, INTERRUPTED, Engine, Interrupts, Snapshot
 from hgm.sandboxes.registry import SandboxUnavailable
 from hgm.scratch import ScratchError, run_scratch
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode=None)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -38,9 +39,16 @@ _mount_sandbox_commands()
 
 USAGE_ERROR = 2
 STOPPED_BY_ERRORS = 3
-EXIT_CODES = {INTERRUPTED: 130, ERRORS: STOPPED_BY_ERRORS}
+INTERRUPTED_EXIT = 130
+EXIT_CODES = {INTERRUPTED: INTERRUPTED_EXIT, ERRORS: STOPPED_BY_ERRORS}
+DEFAULTS = RunConfig()
 
 RunDir = Annotated[Path, typer.Argument(help="A run directory, e.g. runs/20261125-120000-hgm-ab12.")]
+
+
+def _default(text: str, value: object) -> str:
+    """Help text showing the config's default for an option whose own default means "as configured"."""
+    return f"{text}  [default: {value}]"
 
 
 @contextmanager
@@ -51,6 +59,9 @@ def user_errors() -> Iterator[None]:
     except (ConfigError, ArchiveError, ValueError, SandboxUnavailable, ScratchError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(USAGE_ERROR) from None
+    except KeyboardInterrupt:
+        err.print("interrupted before anything was started", highlight=False)
+        raise typer.Exit(INTERRUPTED_EXIT) from None
 
 
 def _overrides(pairs: dict[str, Any], extra: list[str] | None) -> list[str]:
@@ -58,8 +69,8 @@ def _overrides(pairs: dict[str, Any], extra: list[str] | None) -> list[str]:
     return out + list(extra or [])
 
 
-def make_world(config: RunConfig, archive: Archive | None) -> Any:
-    """Build the world a config names (without an archive: only check it); ValueError for unusable settings."""
+def make_world(config: RunConfig, archive: Archive) -> Any:
+    """The world a config names, working for the run in `archive`."""
     if config.world == "sim":
         from hgm.worlds.sim import SimWorld
 
@@ -72,44 +83,39 @@ def make_world(config: RunConfig, archive: Archive | None) -> Any:
             cost_per_eval=sim.cost_per_eval,
             cost_per_expansion=sim.cost_per_expansion,
         )
-    from hgm.worlds import coding
+    from hgm.worlds.coding import CodingWorld
 
-    if archive is None:
-        coding.preflight(config)
-        return None
-    return coding.CodingWorld(config, archive)
+    return CodingWorld(config, archive)
 
 
 def _disk_full(exc: BaseException) -> bool:
     return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in str(exc)
 
 
-def _execute(archive: Archive, config: RunConfig, quiet: bool, interrupts: Interrupts) -> None:
+def _execute(archive: Archive, config: RunConfig, interrupts: Interrupts, *, live: bool, summary: bool) -> Engine:
+    """Run (or resume) the search in `archive` inside the run's scratch directory; return the engine that did."""
     with ExitStack() as stack:
         with user_errors():
             stack.enter_context(run_scratch(archive.path, containers=config.world == "coding"))
-        _work(archive, config, quiet, interrupts)
+        return _work(archive, config, interrupts, live=live, summary=summary)
 
 
-def _work(archive: Archive, config: RunConfig, quiet: bool, interrupts: Interrupts) -> None:
+def _work(archive: Archive, config: RunConfig, interrupts: Interrupts, *, live: bool, summary: bool) -> Engine:
     world = make_world(config, archive)
-    live: Live | None = None
+    display: Live | None = None
     on_tick: Callable[[Snapshot], None] | None = None
-    if not quiet and console.is_terminal:
+    if live and console.is_terminal:
         from hgm.display import status_table
 
-        live = Live(console=console, refresh_per_second=4, transient=False)
+        display = Live(console=console, refresh_per_second=4, transient=False)
 
         def on_tick(snap: Snapshot) -> None:
-            assert live is not None
-            live.update(status_table(snap))
+            assert display is not None
+            display.update(status_table(snap))
 
     engine = Engine(archive, world, config, on_tick=on_tick, interrupts=interrupts)
     try:
-        if live is not None:
-            with live:
-                reason = engine.run()
-        else:
+        with display if display is not None else nullcontext():
             reason = engine.run()
     except (sqlite3.OperationalError, OSError) as exc:
         if not _disk_full(exc):
@@ -122,8 +128,8 @@ def _work(archive: Archive, config: RunConfig, quiet: bool, interrupts: Interrup
         raise typer.Exit(1) from None
     finally:
         world.close()
-    snap = engine.snapshot()
-    if not quiet:
+    if summary:
+        snap = engine.snapshot()
         best = f"node {snap.best} ({snap.best_own[0]}/{sum(snap.best_own)} solved)" if snap.best is not None else "-"
         console.print(
             f"stopped: {reason or 'done'}; {snap.evals_done} evaluations, {snap.nodes} nodes, "
@@ -131,6 +137,11 @@ def _work(archive: Archive, config: RunConfig, quiet: bool, interrupts: Interrup
             highlight=False,
         )
         console.print(f"inspect: hgm tree {archive.path}   resume: hgm resume {archive.path}", highlight=False)
+    return engine
+
+
+def _exit_for(engine: Engine) -> None:
+    """Exit with the code that says why the run stopped (0 when it finished or spent its budget)."""
     if engine.stop_kind in EXIT_CODES:
         raise typer.Exit(EXIT_CODES[engine.stop_kind])
 
@@ -138,26 +149,45 @@ def _work(archive: Archive, config: RunConfig, quiet: bool, interrupts: Interrup
 @app.command()
 def run(
     config_file: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
-    world: Annotated[str | None, typer.Option(help="sim | coding")] = None,
-    policy: Annotated[str | None, typer.Option(help="hgm | dgm | greedy | random")] = None,
-    workers: Annotated[int | None, typer.Option(help="Expansions and evaluations run at once.")] = None,
-    max_evals: Annotated[int | None, typer.Option(help="Evaluation budget (task runs).")] = None,
-    max_cost: Annotated[float | None, typer.Option(help="Model spending budget in USD.")] = None,
-    max_time: Annotated[str | None, typer.Option(help="Wall-clock budget, e.g. 90m or 2h.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
-    landscape: Annotated[str | None, typer.Option(help="Simulated landscape (world sim).")] = None,
-    sim_latency: Annotated[float | None, typer.Option(help="Seconds each simulated step takes.")] = None,
-    model: Annotated[str | None, typer.Option(help="litellm model name for every role (world coding).")] = None,
+    world: Annotated[str | None, typer.Option(help=_default("sim | coding", DEFAULTS.world))] = None,
+    policy: Annotated[str | None, typer.Option(help=_default("hgm | dgm | greedy | random", DEFAULTS.policy))] = None,
+    workers: Annotated[
+        int | None, typer.Option(help=_default("Expansions and evaluations run at once.", DEFAULTS.workers))
+    ] = None,
+    max_evals: Annotated[
+        int | None, typer.Option(help=_default("Evaluation budget (task runs).", DEFAULTS.budget.max_evals))
+    ] = None,
+    max_cost: Annotated[float | None, typer.Option(help="Model spending budget in USD.  [default: none]")] = None,
+    max_time: Annotated[str | None, typer.Option(help="Wall-clock budget, e.g. 90m or 2h.  [default: none]")] = None,
+    seed: Annotated[int | None, typer.Option(help=_default("Random seed.", DEFAULTS.seed))] = None,
+    landscape: Annotated[
+        str | None, typer.Option(help=_default("Simulated landscape (world sim).", DEFAULTS.sim.landscape))
+    ] = None,
+    sim_latency: Annotated[
+        float | None, typer.Option(help=_default("Seconds each simulated step takes.", DEFAULTS.sim.latency))
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help=_default("litellm model name for every role (world coding).", DEFAULTS.coding.model)),
+    ] = None,
     api_base: Annotated[str | None, typer.Option(help="URL of a local or self-hosted model server.")] = None,
-    benchmark: Annotated[str | None, typer.Option(help="Benchmark the agents are scored on (world coding).")] = None,
-    sandbox: Annotated[str | None, typer.Option(help="auto | docker | bwrap | local (world coding).")] = None,
+    benchmark: Annotated[
+        str | None,
+        typer.Option(help=_default("Benchmark the agents are scored on (world coding).", DEFAULTS.coding.benchmark)),
+    ] = None,
+    sandbox: Annotated[
+        str | None,
+        typer.Option(help=_default("auto | docker | bwrap | local (world coding).", DEFAULTS.coding.sandbox.backend)),
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Run directory to create (default runs/<time>-<policy>-<id>).")
+        Path | None, typer.Option(help="Run directory to create.  [default: runs/<time>-<policy>-<id>]")
     ] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Any config key, e.g. --set search.alpha=0.7.")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No live display; print only the run directory.")
+    ] = False,
 ) -> None:
     """Start a new run."""
     with user_errors():
@@ -177,20 +207,22 @@ def run(
             "coding.sandbox.backend": sandbox,
         }
         config = load_config(config_file, _overrides(pairs, set_))
-        check = make_world(config, None)  # refuse a bad world setting before anything is written
-        if check is not None:
-            check.close()
-        if out is None:
-            out = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{config.policy}-{secrets.token_hex(2)}"
+        named = out is not None
+        out = out or Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{config.policy}-{secrets.token_hex(2)}"
+        check_new_run_dir(out)
+        preflight.check_run(config, out)
     with Interrupts().installed() as interrupts:
         with user_errors():
             archive = Archive.create(out, config.model_dump(mode="json"))
         try:
             if not quiet:
                 console.print(f"run directory: {out}", highlight=False)
-            _execute(archive, config, quiet, interrupts)
+            elif not named:
+                console.print(str(out), highlight=False)
+            engine = _execute(archive, config, interrupts, live=not quiet, summary=not quiet)
         finally:
             archive.close()
+        _exit_for(engine)
 
 
 @app.command()
@@ -223,16 +255,18 @@ def resume(
             try:
                 config = resumed_config(archive.config(), overrides)
                 _check_not_below_spent(archive, config, overrides)
-            except ConfigError:
+                preflight.check_run(config, run_dir)
+            except BaseException:
                 archive.close()
                 raise
         try:
             if overrides:
                 archive.set_meta("config", json.dumps(config.model_dump(mode="json")))
                 archive.event("config_changed", overrides=overrides)
-            _execute(archive, config, quiet, interrupts)
+            engine = _execute(archive, config, interrupts, live=not quiet, summary=not quiet)
         finally:
             archive.close()
+        _exit_for(engine)
 
 
 def _check_not_below_spent(archive: Archive, config: RunConfig, overrides: list[str]) -> None:
@@ -266,6 +300,9 @@ def tree(
     """Show the lineage tree: evaluations, own mean, clade estimate, status; the best-belief node is marked."""
     from hgm import report
 
+    if as_json and dot:
+        err.print("[red]error:[/red] choose one of --json or --dot", highlight=False)
+        raise typer.Exit(USAGE_ERROR)
     with user_errors(), _open(run_dir) as archive:
         if as_json:
             print(report.tree_json(archive))
@@ -341,7 +378,7 @@ def best(
 
 @app.command()
 def demo(
-    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/demo-<time>).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory.  [default: runs/demo-<time>]")] = None,
     sandbox: Annotated[str, typer.Option(help="auto | docker | bwrap")] = "auto",
     max_evals: Annotated[int, typer.Option(help="Evaluation budget.")] = 40,
     workers: Annotated[int, typer.Option(help="Work run at once.")] = 2,
@@ -355,8 +392,9 @@ def demo(
         backend = resolve_backend(config.coding.sandbox.backend)
         if backend == "docker":
             ensure_image(config)
-        make_world(config, None)
         out = out or demo_module.default_out()
+        check_new_run_dir(out)
+        preflight.check_run(config, out)
     with Interrupts().installed() as interrupts:
         with user_errors():
             archive = Archive.create(out, config.model_dump(mode="json"))
@@ -364,10 +402,11 @@ def demo(
             f"demo run in {out} (sandbox: {backend}; the model is scripted, see hgm/models/demo.py)", highlight=False
         )
         try:
-            _execute(archive, config, False, interrupts)
+            engine = _execute(archive, config, interrupts, live=True, summary=True)
             demo_module.explain(archive, console)
         finally:
             archive.close()
+        _exit_for(engine)
 
 
 @app.command()
@@ -375,13 +414,15 @@ def bench(
     agent: Annotated[str, typer.Argument(help="seed | an agent directory (e.g. from best --export) | RUN_DIR:NODE")],
     benchmark: Annotated[str, typer.Option(help="builtin | swebench | polyglot | custom")] = "builtin",
     path: Annotated[str | None, typer.Option(help="Benchmark location: directory, file or dataset name.")] = None,
-    tasks: Annotated[str | None, typer.Option(help="Comma-separated task ids (default: all).")] = None,
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated task ids.  [default: all]")] = None,
     subset: Annotated[Path | None, typer.Option(help="File listing task ids, one per line.")] = None,
     workers: Annotated[int, typer.Option(help="Tasks run at once.")] = 2,
-    model: Annotated[str | None, typer.Option(help="litellm model name.")] = None,
+    model: Annotated[str | None, typer.Option(help=_default("litellm model name.", DEFAULTS.coding.model))] = None,
     api_base: Annotated[str | None, typer.Option(help="URL of a local or self-hosted model server.")] = None,
-    sandbox: Annotated[str | None, typer.Option(help="auto | docker | bwrap | local")] = None,
-    out: Annotated[Path | None, typer.Option(help="Result directory (default runs/bench-<time>).")] = None,
+    sandbox: Annotated[
+        str | None, typer.Option(help=_default("auto | docker | bwrap | local", DEFAULTS.coding.sandbox.backend))
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Result directory.  [default: runs/bench-<time>-<id>]")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any config key.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable results on stdout.")] = False,
 ) -> None:
@@ -405,27 +446,31 @@ def bench(
         }
         extra = [f"coding.tasks=[{tasks}]"] if tasks else []
         config = load_config(None, _overrides(pairs, extra + list(set_ or [])))
-        unavailable = benchrun.unavailable_tasks(config)
-        make_world(config, None)
         out = out or Path("runs") / f"bench-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+        check_new_run_dir(out)
+        unavailable = preflight.check_run(config, out)
     with Interrupts().installed() as interrupts:
         with user_errors():
             archive = Archive.create(out, config.model_dump(mode="json"))
         try:
-            _execute(archive, config, as_json, interrupts)
-            results = benchrun.results(archive, agent, benchmark, unavailable)
+            engine = _execute(archive, config, interrupts, live=not as_json, summary=False)
+            results = benchrun.results(archive, agent, benchmark, engine.tasks, unavailable, engine.stop_reason)
         finally:
             archive.close()
             cleanup()
-    if as_json:
-        print(json.dumps(results, indent=2))
-    else:
-        console.print(benchrun.table(results))
-        console.print(
-            f"solved {results['solved']}/{results['evaluated']} ({results['rate']:.0%}); "
-            f"{len(unavailable)} unavailable; details in {out}",
-            highlight=False,
-        )
+        if as_json:
+            print(json.dumps(results, indent=2))
+        else:
+            console.print(benchrun.table(results))
+            console.print(benchrun.summary_line(results, out), highlight=False)
+        _exit_for(engine)
+        if results["evaluated"] == 0 and results["errors"]:
+            err.print(
+                "[red]error:[/red] no task could be measured: every one ended in an infrastructure error; "
+                f"first: {results['errors'][0]}",
+                highlight=False,
+            )
+            raise typer.Exit(STOPPED_BY_ERRORS)
 
 
 @app.command()

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hgm.sandboxes.config import SandboxConfig
 
+USER_POLICIES = ("hgm", "dgm", "greedy", "random")
+
 
 class ConfigError(ValueError):
     """A configuration problem the user can fix; the message says what and how."""
@@ -91,7 +93,7 @@ class CodingConfig(Strict):
 class RunConfig(Strict):
     world: Literal["sim", "coding"] = Field("sim", description="What expanding and evaluating mean.")
     policy: Literal["hgm", "dgm", "greedy", "random", "bench"] = Field(
-        "hgm", description="Search policy; bench evaluates the root on every task and never expands."
+        "hgm", description="Search policy: hgm, dgm, greedy or random."
     )
     workers: int = Field(1, ge=1, le=256, description="Expansions and evaluations run at once.")
     seed: int = Field(0, ge=0, description="Seed of every random choice.")
@@ -102,6 +104,14 @@ class RunConfig(Strict):
     search: SearchConfig = Field(default_factory=SearchConfig)
     sim: SimConfig = Field(default_factory=SimConfig)
     coding: CodingConfig = Field(default_factory=CodingConfig)
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _known_policy(cls, value: Any) -> Any:
+        # `bench` (used by `hgm bench`) is accepted but not offered: it is no search.
+        if value not in (*USER_POLICIES, "bench"):
+            raise ValueError(f"unknown policy {value!r}; choose {', '.join(USER_POLICIES)}")
+        return value
 
 
 def valid_keys(model: type[BaseModel] = RunConfig, prefix: str = "") -> list[str]:
@@ -128,7 +138,8 @@ def _explain(error: ValidationError) -> str:
     key = ".".join(str(part) for part in first["loc"])
     if first["type"] == "extra_forbidden":
         return _unknown_key_message(key)
-    return f"config key '{key}': {first['msg']} (got {first.get('input')!r})"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"config key '{key}': {message} (got {first.get('input')!r})"
 
 
 def apply_override(data: dict[str, Any], assignment: str) -> None:
