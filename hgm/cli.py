@@ -249,16 +249,13 @@ def resume(
             "workers": workers,
         }
         overrides = _overrides(pairs, set_)
+        with Archive(run_dir) as frozen:
+            config = resumed_config(frozen.config(), overrides)
+            _check_not_below_spent(frozen, config, overrides)
+        preflight.check_run(config, run_dir)
     with Interrupts().installed() as interrupts:
         with user_errors():
             archive = Archive(run_dir, readonly=False)
-            try:
-                config = resumed_config(archive.config(), overrides)
-                _check_not_below_spent(archive, config, overrides)
-                preflight.check_run(config, run_dir)
-            except BaseException:
-                archive.close()
-                raise
         try:
             if overrides:
                 archive.set_meta("config", json.dumps(config.model_dump(mode="json")))

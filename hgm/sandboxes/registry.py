@@ -114,17 +114,25 @@ def cleanup_orphans(run: str | None = None, *, include_live: bool = False) -> in
     `include_live` also those of live processes. Return how many were removed."""
     removed = 0
     if docker_problem() is None:
-        from hgm.sandboxes.docker_sandbox import OWNER_LABEL, list_sandboxes
+        import docker.errors
+
+        from hgm.sandboxes.docker_sandbox import LABEL, OWNER_LABEL
         from hgm.sandboxes.image import docker_client
 
+        wanted = [f"{LABEL}=1"] + ([f"{RUN_LABEL}={run}"] if run is not None else [])
         client = docker_client()
         try:
-            for container in list_sandboxes(client):
-                labels = container.labels
-                if run is not None and labels.get(RUN_LABEL) != run:
-                    continue
-                if include_live or not owner_alive(labels.get(OWNER_LABEL, "")):
-                    container.remove(force=True, v=True)
+            # The low-level listing carries the labels, so a container removed meanwhile by its owner is no error.
+            for info in client.api.containers(all=True, filters={"label": wanted}):
+                if include_live or not owner_alive((info.get("Labels") or {}).get(OWNER_LABEL, "")):
+                    try:
+                        client.api.remove_container(info["Id"], force=True, v=True)
+                    except docker.errors.NotFound:
+                        continue
+                    except docker.errors.APIError as exc:
+                        if exc.status_code != 409:  # 409: its removal is already under way
+                            raise
+                        continue
                     removed += 1
         finally:
             client.close()
