@@ -150,17 +150,17 @@ def check(run: Path, budget: int, problems: Counter[str]) -> None:
 
 def leftover_containers(root: Path) -> int | None:
     """Containers labelled with one of the soak's runs, or None without a Docker engine."""
-    try:
-        import docker
+    from hgm.sandboxes import docker_problem
+    from hgm.sandboxes.image import docker_client
 
-        client = docker.from_env(timeout=10)
-        try:
-            containers = client.containers.list(all=True, filters={"label": "hgm.run"})
-            return sum(1 for c in containers if c.labels.get("hgm.run", "").startswith(str(root)))
-        finally:
-            client.close()
-    except Exception:  # no engine here: nothing to count
+    if docker_problem():
         return None
+    client = docker_client()
+    try:
+        containers = client.api.containers(all=True, filters={"label": "hgm.run"})
+        return sum(1 for c in containers if (c.get("Labels") or {}).get("hgm.run", "").startswith(str(root)))
+    finally:
+        client.close()
 
 
 SIGNAL_KINDS = ["SIGINT", "SIGTERM", "double SIGINT"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import secrets
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
@@ -20,7 +22,7 @@ from rich.live import Live
 from hgm import preflight
 from hgm.archive import Archive, ArchiveError, check_new_run_dir, is_run_dir
 from hgm.config import ConfigError, RunConfig, load_config, resumed_config
-from hgm.engine import ERRORS, INTERRUPTED, Engine, Interrupts, Snapshot
+from hgm.engine import DONE, ERRORS, INTERRUPTED, Engine, Interrupts, Snapshot
 from hgm.sandboxes.registry import SandboxUnavailable
 from hgm.scratch import ScratchError, run_scratch
 
@@ -142,8 +144,15 @@ def _work(archive: Archive, config: RunConfig, interrupts: Interrupts, *, live: 
 
 def _exit_for(engine: Engine) -> None:
     """Exit with the code that says why the run stopped (0 when it finished or spent its budget)."""
-    if engine.stop_kind in EXIT_CODES:
-        raise typer.Exit(EXIT_CODES[engine.stop_kind])
+    code = EXIT_CODES.get(engine.stop_kind, 0)
+    if engine.abandoned:
+        # Worker threads stuck in work that ignored its cancellation would hold the interpreter's exit forever;
+        # everything they did not finish is already recorded as interrupted.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -451,7 +460,8 @@ def bench(
             archive = Archive.create(out, config.model_dump(mode="json"))
         try:
             engine = _execute(archive, config, interrupts, live=not as_json, summary=False)
-            results = benchrun.results(archive, agent, benchmark, engine.tasks, unavailable, engine.stop_reason)
+            stopped = "every task was tried" if engine.stop_kind == DONE else engine.stop_reason
+            results = benchrun.results(archive, agent, benchmark, engine.tasks, unavailable, stopped)
         finally:
             archive.close()
             cleanup()

@@ -28,6 +28,8 @@ from hgm.scratch import mkdtemp, run_scratch
 from hgm.tree import Tree
 
 CANCELLED = "cancelled"
+CANCEL_WAIT = 10.0
+"""Seconds cancelled work may take to return before the engine stops waiting for it and leaves it behind."""
 TASK_ATTEMPTS = 3
 """Infrastructure errors after which a task is given up on a node: it is not retried and counts as spent budget."""
 # Why a run stopped, as the command line reports it (see the exit codes in hgm/cli.py).
@@ -131,6 +133,8 @@ class Engine:
         self.interrupts = interrupts
         self._interrupts_seen = 0
         self._stop_requested_at: float | None = None
+        self._cancelled_at: float | None = None
+        self.abandoned = False
         self.running: dict[Future[Any], Job] = {}
         self._buffered: dict[int, NodeRow] = {}
         self._consecutive_errors = 0
@@ -243,6 +247,8 @@ class Engine:
                     self._apply(self.running.pop(future), future)
                 self._check_grace()
                 self._tick()
+                if self._given_up_waiting():
+                    break
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             if self.running:
@@ -457,6 +463,18 @@ class Engine:
             return
         if time.monotonic() - self._stop_requested_at >= self.config.shutdown_grace:
             self.cancel.set()
+
+    def _given_up_waiting(self) -> bool:
+        """Whether cancelled work has had CANCEL_WAIT seconds to return; what has not is left behind, interrupted."""
+        if not self.cancel.is_set() or not self.running:
+            return False
+        if self._cancelled_at is None:
+            self._cancelled_at = time.monotonic()
+        if time.monotonic() - self._cancelled_at < CANCEL_WAIT:
+            return False
+        self.abandoned = True
+        self.archive.event("abandoned", work=[job.describe() for job in self.running.values()])
+        return True
 
     def _finish(self) -> None:
         best = best_belief(self.tree, self.params.epsilon)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from runwatch import wait_until_done
 from typer.testing import CliRunner
 
 from hgm.cli import app
@@ -30,15 +29,7 @@ def test_an_interrupted_bench_still_prints_its_json(tmp_path: Path, rootfs: Path
     proc = subprocess.Popen(
         [sys.executable, "-m", "hgm.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    deadline = time.monotonic() + 300
-    done = 0
-    while done < 1 and proc.poll() is None and time.monotonic() < deadline:
-        if (out / "hgm.db").exists():
-            db = sqlite3.connect(out / "hgm.db")
-            done = db.execute("SELECT COUNT(*) FROM work WHERE status = 'done'").fetchone()[0]
-            db.close()
-        time.sleep(0.05)
-    assert proc.poll() is None, "the bench ended before it could be interrupted"
+    wait_until_done(out, proc, 1)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 130, stderr

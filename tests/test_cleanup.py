@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from runwatch import wait_until_done
 
 from hgm.sandboxes.hostfs import remove_tree
 from hgm.sandboxes.owner import owner_tag
@@ -50,15 +50,7 @@ def _killed_sim_run(run: Path, tmp: Path) -> None:
     """A 4-worker sim run killed with SIGKILL while work is in flight."""
     args = ["run", "--workers", "4", "--max-evals", "60", "--sim-latency", "0.3", "--out", str(run), "-q"]
     proc = subprocess.Popen([sys.executable, "-m", "hgm.cli", *args], env=_run_env(tmp), stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    done = 0
-    while done < 3 and proc.poll() is None and time.monotonic() < deadline:
-        if (run / "hgm.db").exists():
-            db = sqlite3.connect(run / "hgm.db")
-            done = db.execute("SELECT COUNT(*) FROM work WHERE status = 'done'").fetchone()[0]
-            db.close()
-        time.sleep(0.05)
-    assert proc.poll() is None, "the run ended before it could be killed"
+    wait_until_done(run, proc, 3)
     proc.kill()
     proc.wait()
 
@@ -124,7 +116,9 @@ def _containers(**labels: str) -> dict[str, dict[str, str]]:
     client = docker_client()
     try:
         wanted = [f"{key}={value}" for key, value in labels.items()]
-        return {c.name: c.labels for c in client.containers.list(all=True, filters={"label": wanted})}
+        # The low-level listing: other tests' containers may vanish between a listing and a lookup.
+        found = client.api.containers(all=True, filters={"label": wanted})
+        return {info["Names"][0].lstrip("/"): info.get("Labels") or {} for info in found}
     finally:
         client.close()
 

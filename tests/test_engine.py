@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -191,3 +192,36 @@ def test_a_task_that_keeps_erroring_is_given_up_after_a_few_attempts_even_across
     assert sorted(w.task for w in archive.evaluations()) == ["t000", "t002"]
     Engine(archive, _OneTaskBreaksTheSandbox("smooth", 0, n_tasks=3), config).run()
     assert len(archive.work(kind="evaluate", status="error")) == TASK_ATTEMPTS
+
+
+class _IgnoresCancel(SimWorld):
+    """Evaluations that do not listen to the engine's cancel signal (a stuck model call, say)."""
+
+    def __init__(self, release: threading.Event) -> None:
+        super().__init__("smooth", 0, n_tasks=20)
+        self.release = release
+
+    def evaluate(self, node, task, cancel):  # type: ignore[no-untyped-def]
+        self.release.wait()
+        return super().evaluate(node, task, cancel)
+
+
+def test_work_that_ignores_cancellation_is_abandoned_so_the_run_still_stops(tmp_path: Path):
+    config = load_config(overrides=["workers=2", "budget.max_evals=20", "sim.n_tasks=20", "shutdown_grace=0"])
+    archive = Archive.create(tmp_path / "run", config.model_dump(mode="json"))
+    release = threading.Event()
+    engines: list[Engine] = []
+
+    def stop_twice_once_working(snap) -> None:  # type: ignore[no-untyped-def]
+        if snap.running and not engines[0].cancel.is_set():
+            engines[0].request_stop("stopped by the test")
+            engines[0].request_stop("stopped by the test")
+
+    engine = Engine(archive, _IgnoresCancel(release), config, on_tick=stop_twice_once_working)
+    engines.append(engine)
+    try:
+        assert engine.run() == "stopped by the test"
+        assert engine.abandoned
+        assert archive.work(status="running") == [] and len(archive.work(status="interrupted")) == 2
+    finally:
+        release.set()
