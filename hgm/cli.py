@@ -435,27 +435,30 @@ def bench(
     """Evaluate one agent on a benchmark outside a run: per-task results and a summary."""
     from hgm import benchrun
 
-    with user_errors():
-        seed_dir, cleanup = benchrun.resolve_agent(agent)
-        pairs = {
-            "world": "coding",
-            "policy": "bench",
-            "workers": workers,
-            "budget.max_evals": 1_000_000,
-            "coding.benchmark": benchmark,
-            "coding.benchmark_path": path,
-            "coding.subset": subset,
-            "coding.model": model,
-            "coding.api_base": api_base,
-            "coding.sandbox.backend": sandbox,
-            "coding.seed_path": seed_dir,
-        }
-        extra = [f"coding.tasks=[{tasks}]"] if tasks else []
-        config = load_config(None, _overrides(pairs, extra + list(set_ or [])))
-        out = out or Path("runs") / f"bench-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-        check_new_run_dir(out)
-        unavailable = preflight.check_run(config, out)
-    with Interrupts().installed() as interrupts:
+    with ExitStack() as stack:
+        with user_errors():
+            seed_dir, cleanup = benchrun.resolve_agent(agent)
+        stack.callback(cleanup)
+        with user_errors():
+            pairs = {
+                "world": "coding",
+                "policy": "bench",
+                "workers": workers,
+                "budget.max_evals": 1_000_000,
+                "coding.benchmark": benchmark,
+                "coding.benchmark_path": path,
+                "coding.subset": subset,
+                "coding.model": model,
+                "coding.api_base": api_base,
+                "coding.sandbox.backend": sandbox,
+                "coding.seed_path": seed_dir,
+            }
+            extra = [f"coding.tasks=[{tasks}]"] if tasks else []
+            config = load_config(None, _overrides(pairs, extra + list(set_ or [])))
+            out = out or Path("runs") / f"bench-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+            check_new_run_dir(out)
+            unavailable = preflight.check_run(config, out)
+        interrupts = stack.enter_context(Interrupts().installed())
         with user_errors():
             archive = Archive.create(out, config.model_dump(mode="json"))
         try:
@@ -464,7 +467,6 @@ def bench(
             results = benchrun.results(archive, agent, benchmark, engine.tasks, unavailable, stopped)
         finally:
             archive.close()
-            cleanup()
         if as_json:
             print(json.dumps(results, indent=2))
         else:
