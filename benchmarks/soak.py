@@ -204,13 +204,13 @@ def report(cases: list[Case], args: argparse.Namespace, scratch: int, containers
     table = Table("what", "count", title=f"soak: {len(cases)} runs, each resumed to completion ({seconds:.0f} s)")
     rows = [
         ("SIGKILLs delivered", sum(c.kills for c in cases)),
-        ("SIGINT/SIGTERM delivered (double SIGINTs count once)", sum(c.signals for c in cases)),
+        ("SIGINT/SIGTERM delivered (a double SIGINT counts once)", sum(c.signals for c in cases)),
         (f"hangs (no exit {HANG_MARGIN:g} s after the grace period)", sum(c.hangs for c in cases)),
         ("unexpected exit codes", len(bad)),
         ("corrupt archives (integrity_check, git fsck)", problems["corrupt"]),
         ("lost evaluations", problems["lost"]),
         ("doubled evaluations", problems["doubled"]),
-        ("id collisions (gaps, a tag not its node's commit, an id of two expansions)", problems["id collisions"]),
+        ("id collisions (gaps, tag not the node's commit, id of 2 expansions)", problems["id collisions"]),
         ("work left unfinished after the final resume", problems["unfinished"]),
         ("git index files left in run directories", problems["index files in the run"]),
         ("leftover scratch directories", scratch),

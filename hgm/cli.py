@@ -62,7 +62,7 @@ def user_errors() -> Iterator[None]:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(USAGE_ERROR) from None
     except KeyboardInterrupt:
-        err.print("interrupted before anything was started", highlight=False)
+        err.print("interrupted; nothing was changed", highlight=False)
         raise typer.Exit(INTERRUPTED_EXIT) from None
 
 
