@@ -79,6 +79,20 @@ def is_run_dir(path: Path) -> bool:
     return (Path(path) / DB_NAME).is_file()
 
 
+def check_new_run_dir(path: Path) -> None:
+    """Raise ArchiveError unless a new run directory can be made at `path`."""
+    path = Path(path)
+    if is_run_dir(path):
+        raise ArchiveError(f"{path} already holds a run; continue it with `hgm resume {path}` or choose another --out")
+    if path.exists() and not path.is_dir():
+        raise ArchiveError(f"{path} is a file, not a directory; choose another --out")
+    if path.is_dir() and any(path.iterdir()):
+        raise ArchiveError(f"{path} already exists and is not empty; choose another --out")
+    parent = next((p for p in path.absolute().parents if p.exists()), Path("/"))
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ArchiveError(f"cannot create the run directory {path}: {parent} is not a writable directory")
+
+
 class Archive:
     """Everything about one run; opened read-only by inspectors, read-write (and locked) by the engine."""
 
@@ -91,6 +105,9 @@ class Archive:
         self._lock_file: io.TextIOWrapper | None = None
         if not readonly:
             self._acquire_lock()
+            # Index files of commits that an older hgm, killed mid-commit, left in the run directory.
+            for stale in self.path.glob(".index-*"):
+                stale.unlink(missing_ok=True)
         uri = f"file:{self.path / DB_NAME}" + ("?mode=ro" if readonly else "")
         self.db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30, isolation_level=None)
         self.db.row_factory = sqlite3.Row
@@ -103,11 +120,13 @@ class Archive:
     def create(cls, path: Path, config: dict[str, Any]) -> Archive:
         """Make a new run directory with its database, empty lineage repository and frozen config."""
         path = Path(path)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise ArchiveError(f"{path} already exists and is not empty; choose another --out or `hgm resume {path}`")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Built aside and renamed into place, so a crash never leaves a half-made run directory.
-        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+        check_new_run_dir(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Built aside and renamed into place, so a crash never leaves a half-made run directory.
+            staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+        except OSError as exc:
+            raise ArchiveError(f"cannot create the run directory {path}: {exc.strerror or exc}") from None
         db = sqlite3.connect(staging / DB_NAME, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(SCHEMA)
@@ -211,12 +230,21 @@ class Archive:
     def next_k(self) -> int:
         return int(self._query("SELECT COALESCE(MAX(k) + 1, 0) FROM work")[0][0])
 
-    def start_work(self, k: int, kind: str, node: int, task: str | None = None, child: int | None = None) -> None:
+    def start_work(self, k: int, kind: str, node: int, task: str | None = None) -> int | None:
+        """Record work item `k` as running; an expansion also reserves its child's id for good, which it returns."""
         with self.transaction() as db:
+            child = None
+            if kind == "expand":
+                # Above every node and every id ever reserved: an interrupted expansion keeps its id for its rerun.
+                child = db.execute(
+                    "SELECT MAX((SELECT COALESCE(MAX(id), 0) FROM nodes), "
+                    "(SELECT COALESCE(MAX(child), 0) FROM work WHERE kind = 'expand')) + 1"
+                ).fetchone()[0]
             db.execute(
                 "INSERT INTO work (k, kind, node, task, child, status, started) VALUES (?, ?, ?, ?, ?, 'running', ?)",
                 (k, kind, node, task, child, time.time()),
             )
+        return child
 
     def restart_work(self, k: int) -> None:
         with self.transaction() as db:
@@ -241,17 +269,22 @@ class Archive:
         cost: float,
         true_q: float | None,
     ) -> None:
-        """Record the child node and close the work item in one transaction."""
+        """Record the child node and close its work item in one transaction; a recorded node is never replaced."""
         now = time.time()
         with self.transaction() as db:
+            if db.execute("SELECT 1 FROM nodes WHERE id = ?", (child,)).fetchone():
+                raise ArchiveError(f"node {child} already exists; a recorded node is never replaced")
+            closed = db.execute(
+                "UPDATE work SET status = 'done', success = ?, cost = ?, error = ?, finished = ? "
+                "WHERE k = ? AND kind = 'expand' AND child = ? AND status = 'running'",
+                (int(ok), cost, reason or None, now, k, child),
+            )
+            if closed.rowcount != 1:
+                raise ArchiveError(f"work item {k} is not a running expansion into node {child}")
             db.execute(
-                "INSERT OR REPLACE INTO nodes (id, parent, status, commit_sha, reason, true_q, created) "
+                "INSERT INTO nodes (id, parent, status, commit_sha, reason, true_q, created) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (child, parent, "ready" if ok else "failed", commit_sha, reason or None, true_q, now),
-            )
-            db.execute(
-                "UPDATE work SET status = 'done', success = ?, cost = ?, error = ?, finished = ? WHERE k = ?",
-                (int(ok), cost, reason or None, now, k),
             )
 
     def interrupt_work(self, k: int, reason: str) -> None:
@@ -334,16 +367,17 @@ class Archive:
 
     def commit_source(self, node_id: int, source: Path, parent_sha: str | None, message: str) -> str:
         """Commit a directory as node `node_id` (ref refs/tags/node-<id>) whose parent commit is the parent node's."""
-        index = self.path / f".index-{node_id}-{threading.get_ident()}"
-        env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+        if self.node(node_id) is not None:
+            raise ArchiveError(f"node {node_id} already exists; a recorded node's commit is never replaced")
         g = self._git()
-        try:
+        # A private index outside the run directory (in the run's scratch directory during a run), so a kill
+        # mid-commit leaves nothing in the archive.
+        with tempfile.TemporaryDirectory(prefix="hgm-index-") as tmp:
+            env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
             g.execute(
                 ["git", f"--git-dir={self.lineage_path}", f"--work-tree={source}", "add", "-A", "--force", "."], env=env
             )
             tree = g.execute(["git", f"--git-dir={self.lineage_path}", "write-tree"], env=env)
-        finally:
-            index.unlink(missing_ok=True)
         parents = ["-p", parent_sha] if parent_sha else []
         sha = g.execute(["git", f"--git-dir={self.lineage_path}", "commit-tree", str(tree), *parents, "-m", message])
         g.execute(["git", f"--git-dir={self.lineage_path}", "update-ref", f"refs/tags/node-{node_id}", str(sha)])

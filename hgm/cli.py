@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import secrets
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,12 +19,14 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
-from hgm.archive import Archive, ArchiveError, is_run_dir
-from hgm.config import ConfigError, RunConfig, load_config
-from hgm.engine import Engine, Snapshot
+from hgm import preflight
+from hgm.archive import Archive, ArchiveError, check_new_run_dir, is_run_dir
+from hgm.config import ConfigError, RunConfig, load_config, resumed_config
+from hgm.engine import DONE, ERRORS, INTERRUPTED, Engine, Interrupts, Snapshot
 from hgm.sandboxes.registry import SandboxUnavailable
+from hgm.scratch import ScratchError, run_scratch
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode=None)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -36,9 +40,17 @@ def _mount_sandbox_commands() -> None:
 _mount_sandbox_commands()
 
 USAGE_ERROR = 2
-INTERRUPTED = 130
+STOPPED_BY_ERRORS = 3
+INTERRUPTED_EXIT = 130
+EXIT_CODES = {INTERRUPTED: INTERRUPTED_EXIT, ERRORS: STOPPED_BY_ERRORS}
+DEFAULTS = RunConfig()
 
 RunDir = Annotated[Path, typer.Argument(help="A run directory, e.g. runs/20261125-120000-hgm-ab12.")]
+
+
+def _default(text: str, value: object) -> str:
+    """Help text showing the config's default for an option whose own default means "as configured"."""
+    return f"{text}  [default: {value}]"
 
 
 @contextmanager
@@ -46,9 +58,12 @@ def user_errors() -> Iterator[None]:
     """Turn mistakes the user can fix into one clear line on stderr and exit code 2."""
     try:
         yield
-    except (ConfigError, ArchiveError, ValueError, SandboxUnavailable) as exc:
+    except (ConfigError, ArchiveError, ValueError, SandboxUnavailable, ScratchError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(USAGE_ERROR) from None
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing was changed", highlight=False)
+        raise typer.Exit(INTERRUPTED_EXIT) from None
 
 
 def _overrides(pairs: dict[str, Any], extra: list[str] | None) -> list[str]:
@@ -56,8 +71,8 @@ def _overrides(pairs: dict[str, Any], extra: list[str] | None) -> list[str]:
     return out + list(extra or [])
 
 
-def make_world(config: RunConfig, archive: Archive | None) -> Any:
-    """Build the world a config names (without an archive: only check it); ValueError for unusable settings."""
+def make_world(config: RunConfig, archive: Archive) -> Any:
+    """The world a config names, working for the run in `archive`."""
     if config.world == "sim":
         from hgm.worlds.sim import SimWorld
 
@@ -70,37 +85,39 @@ def make_world(config: RunConfig, archive: Archive | None) -> Any:
             cost_per_eval=sim.cost_per_eval,
             cost_per_expansion=sim.cost_per_expansion,
         )
-    from hgm.coding import world as coding
+    from hgm.coding.world import CodingWorld
 
-    if archive is None:
-        coding.preflight(config)
-        return None
-    return coding.CodingWorld(config, archive)
+    return CodingWorld(config, archive)
 
 
 def _disk_full(exc: BaseException) -> bool:
     return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in str(exc)
 
 
-def _execute(archive: Archive, config: RunConfig, quiet: bool) -> None:
+def _execute(archive: Archive, config: RunConfig, interrupts: Interrupts, *, live: bool, summary: bool) -> Engine:
+    """Run (or resume) the search in `archive` inside the run's scratch directory; return the engine that did."""
+    with ExitStack() as stack:
+        with user_errors():
+            stack.enter_context(run_scratch(archive.path, containers=config.world == "coding"))
+        return _work(archive, config, interrupts, live=live, summary=summary)
+
+
+def _work(archive: Archive, config: RunConfig, interrupts: Interrupts, *, live: bool, summary: bool) -> Engine:
     world = make_world(config, archive)
-    live: Live | None = None
+    display: Live | None = None
     on_tick: Callable[[Snapshot], None] | None = None
-    if not quiet and console.is_terminal:
+    if live and console.is_terminal:
         from hgm.display import status_table
 
-        live = Live(console=console, refresh_per_second=4, transient=False)
+        display = Live(console=console, refresh_per_second=4, transient=False)
 
         def on_tick(snap: Snapshot) -> None:
-            assert live is not None
-            live.update(status_table(snap))
+            assert display is not None
+            display.update(status_table(snap))
 
-    engine = Engine(archive, world, config, on_tick=on_tick)
+    engine = Engine(archive, world, config, on_tick=on_tick, interrupts=interrupts)
     try:
-        if live is not None:
-            with live:
-                reason = engine.run()
-        else:
+        with display if display is not None else nullcontext():
             reason = engine.run()
     except (sqlite3.OperationalError, OSError) as exc:
         if not _disk_full(exc):
@@ -113,8 +130,8 @@ def _execute(archive: Archive, config: RunConfig, quiet: bool) -> None:
         raise typer.Exit(1) from None
     finally:
         world.close()
-    snap = engine.snapshot()
-    if not quiet:
+    if summary:
+        snap = engine.snapshot()
         best = f"node {snap.best} ({snap.best_own[0]}/{sum(snap.best_own)} solved)" if snap.best is not None else "-"
         console.print(
             f"stopped: {reason or 'done'}; {snap.evals_done} evaluations, {snap.nodes} nodes, "
@@ -122,33 +139,64 @@ def _execute(archive: Archive, config: RunConfig, quiet: bool) -> None:
             highlight=False,
         )
         console.print(f"inspect: hgm tree {archive.path}   resume: hgm resume {archive.path}", highlight=False)
-    if reason.startswith("interrupted"):
-        raise typer.Exit(INTERRUPTED)
+    return engine
+
+
+def _exit_for(engine: Engine) -> None:
+    """Exit with the code that says why the run stopped (0 when it finished or spent its budget)."""
+    code = EXIT_CODES.get(engine.stop_kind, 0)
+    if engine.abandoned:
+        # Worker threads stuck in work that ignored its cancellation would hold the interpreter's exit forever;
+        # everything they did not finish is already recorded as interrupted.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
 def run(
     config_file: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
-    world: Annotated[str | None, typer.Option(help="sim | coding")] = None,
-    policy: Annotated[str | None, typer.Option(help="hgm | dgm | greedy | random")] = None,
-    workers: Annotated[int | None, typer.Option(help="Expansions and evaluations run at once.")] = None,
-    max_evals: Annotated[int | None, typer.Option(help="Evaluation budget (task runs).")] = None,
-    max_cost: Annotated[float | None, typer.Option(help="Model spending budget in USD.")] = None,
-    max_time: Annotated[str | None, typer.Option(help="Wall-clock budget, e.g. 90m or 2h.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
-    landscape: Annotated[str | None, typer.Option(help="Simulated landscape (world sim).")] = None,
-    sim_latency: Annotated[float | None, typer.Option(help="Seconds each simulated step takes.")] = None,
-    model: Annotated[str | None, typer.Option(help="litellm model name for every role (world coding).")] = None,
+    world: Annotated[str | None, typer.Option(help=_default("sim | coding", DEFAULTS.world))] = None,
+    policy: Annotated[str | None, typer.Option(help=_default("hgm | dgm | greedy | random", DEFAULTS.policy))] = None,
+    workers: Annotated[
+        int | None, typer.Option(help=_default("Expansions and evaluations run at once.", DEFAULTS.workers))
+    ] = None,
+    max_evals: Annotated[
+        int | None, typer.Option(help=_default("Evaluation budget (task runs).", DEFAULTS.budget.max_evals))
+    ] = None,
+    max_cost: Annotated[float | None, typer.Option(help="Model spending budget in USD.  [default: none]")] = None,
+    max_time: Annotated[str | None, typer.Option(help="Wall-clock budget, e.g. 90m or 2h.  [default: none]")] = None,
+    seed: Annotated[int | None, typer.Option(help=_default("Random seed.", DEFAULTS.seed))] = None,
+    landscape: Annotated[
+        str | None, typer.Option(help=_default("Simulated landscape (world sim).", DEFAULTS.sim.landscape))
+    ] = None,
+    sim_latency: Annotated[
+        float | None, typer.Option(help=_default("Seconds each simulated step takes.", DEFAULTS.sim.latency))
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help=_default("litellm model name for every role (world coding).", DEFAULTS.coding.model)),
+    ] = None,
     api_base: Annotated[str | None, typer.Option(help="URL of a local or self-hosted model server.")] = None,
-    benchmark: Annotated[str | None, typer.Option(help="Benchmark the agents are scored on (world coding).")] = None,
-    sandbox: Annotated[str | None, typer.Option(help="auto | docker | bwrap | local (world coding).")] = None,
+    benchmark: Annotated[
+        str | None,
+        typer.Option(help=_default("Benchmark the agents are scored on (world coding).", DEFAULTS.coding.benchmark)),
+    ] = None,
+    sandbox: Annotated[
+        str | None,
+        typer.Option(help=_default("auto | docker | bwrap | local (world coding).", DEFAULTS.coding.sandbox.backend)),
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Run directory to create (default runs/<time>-<policy>-<id>).")
+        Path | None, typer.Option(help="Run directory to create.  [default: runs/<time>-<policy>-<id>]")
     ] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Any config key, e.g. --set search.alpha=0.7.")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No live display; print only the run directory.")
+    ] = False,
 ) -> None:
     """Start a new run."""
     with user_errors():
@@ -168,18 +216,22 @@ def run(
             "coding.sandbox.backend": sandbox,
         }
         config = load_config(config_file, _overrides(pairs, set_))
-        check = make_world(config, None)  # refuse a bad world setting before anything is written
-        if check is not None:
-            check.close()
-        if out is None:
-            out = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{config.policy}-{secrets.token_hex(2)}"
-        archive = Archive.create(out, config.model_dump(mode="json"))
-    try:
-        if not quiet:
-            console.print(f"run directory: {out}", highlight=False)
-        _execute(archive, config, quiet)
-    finally:
-        archive.close()
+        named = out is not None
+        out = out or Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{config.policy}-{secrets.token_hex(2)}"
+        check_new_run_dir(out)
+        preflight.check_run(config, out)
+    with Interrupts().installed() as interrupts:
+        with user_errors():
+            archive = Archive.create(out, config.model_dump(mode="json"))
+        try:
+            if not quiet:
+                console.print(f"run directory: {out}", highlight=False)
+            elif not named:
+                console.print(str(out), highlight=False)
+            engine = _execute(archive, config, interrupts, live=not quiet, summary=not quiet)
+        finally:
+            archive.close()
+        _exit_for(engine)
 
 
 @app.command()
@@ -189,7 +241,10 @@ def resume(
     max_cost: Annotated[float | None, typer.Option(help="Raise (or set) the USD budget.")] = None,
     max_time: Annotated[str | None, typer.Option(help="Raise (or set) the wall-clock budget.")] = None,
     workers: Annotated[int | None, typer.Option(help="Expansions and evaluations run at once.")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Any config key, e.g. --set sim.latency=0.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="A budget or operational key, e.g. --set shutdown_grace=60 (not world, seed, ...)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
 ) -> None:
     """Continue a run after a crash, Ctrl-C or a spent budget; nothing completed is redone."""
@@ -203,19 +258,39 @@ def resume(
             "workers": workers,
         }
         overrides = _overrides(pairs, set_)
-        archive = Archive(run_dir, readonly=False)
+        with Archive(run_dir) as frozen:
+            config = resumed_config(frozen.config(), overrides)
+            _check_not_below_spent(frozen, config, overrides)
+        preflight.check_run(config, run_dir)
+    with Interrupts().installed() as interrupts:
+        with user_errors():
+            archive = Archive(run_dir, readonly=False)
         try:
-            config = load_config(base=archive.config(), overrides=overrides)
-        except ConfigError:
+            if overrides:
+                archive.set_meta("config", json.dumps(config.model_dump(mode="json")))
+                archive.event("config_changed", overrides=overrides)
+            engine = _execute(archive, config, interrupts, live=not quiet, summary=not quiet)
+        finally:
             archive.close()
-            raise
-    try:
-        if overrides:
-            archive.set_meta("config", json.dumps(config.model_dump(mode="json")))
-            archive.event("config_changed", overrides=overrides)
-        _execute(archive, config, quiet)
-    finally:
-        archive.close()
+        _exit_for(engine)
+
+
+def _check_not_below_spent(archive: Archive, config: RunConfig, overrides: list[str]) -> None:
+    """Refuse a budget lowered below what the run has already used."""
+    changed = {assignment.split("=", 1)[0].strip() for assignment in overrides}
+    budget = config.budget
+    done = len(archive.evaluations())
+    if "budget.max_evals" in changed and budget.max_evals < done:
+        raise ConfigError(
+            f"budget.max_evals={budget.max_evals} is below the {done} evaluations this run has done; "
+            f"give at least {done + 1} to continue it"
+        )
+    spent = archive.spent()
+    if "budget.max_cost" in changed and budget.max_cost is not None and budget.max_cost < spent:
+        raise ConfigError(f"budget.max_cost={budget.max_cost} is below the ${spent:.4f} this run has spent")
+    elapsed = float(archive.meta("elapsed") or 0)
+    if "budget.max_time" in changed and budget.max_time is not None and budget.max_time < elapsed:
+        raise ConfigError(f"budget.max_time={budget.max_time:g}s is below the {elapsed:.0f}s this run has run")
 
 
 def _open(run_dir: Path) -> Archive:
@@ -231,6 +306,9 @@ def tree(
     """Show the lineage tree: evaluations, own mean, clade estimate, status; the best-belief node is marked."""
     from hgm import report
 
+    if as_json and dot:
+        err.print("[red]error:[/red] choose one of --json or --dot", highlight=False)
+        raise typer.Exit(USAGE_ERROR)
     with user_errors(), _open(run_dir) as archive:
         if as_json:
             print(report.tree_json(archive))
@@ -306,7 +384,7 @@ def best(
 
 @app.command()
 def demo(
-    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/demo-<time>).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory.  [default: runs/demo-<time>]")] = None,
     sandbox: Annotated[str, typer.Option(help="auto | docker | bwrap")] = "auto",
     max_evals: Annotated[int, typer.Option(help="Evaluation budget.")] = 40,
     workers: Annotated[int, typer.Option(help="Work run at once.")] = 2,
@@ -320,17 +398,21 @@ def demo(
         backend = resolve_backend(config.coding.sandbox.backend)
         if backend == "docker":
             ensure_image(config)
-        make_world(config, None)
         out = out or demo_module.default_out()
-        archive = Archive.create(out, config.model_dump(mode="json"))
-    console.print(
-        f"demo run in {out} (sandbox: {backend}; the model is scripted, see hgm/models/demo.py)", highlight=False
-    )
-    try:
-        _execute(archive, config, quiet=False)
-        demo_module.explain(archive, console)
-    finally:
-        archive.close()
+        check_new_run_dir(out)
+        preflight.check_run(config, out)
+    with Interrupts().installed() as interrupts:
+        with user_errors():
+            archive = Archive.create(out, config.model_dump(mode="json"))
+        console.print(
+            f"demo run in {out} (sandbox: {backend}; the model is scripted, see hgm/models/demo.py)", highlight=False
+        )
+        try:
+            engine = _execute(archive, config, interrupts, live=True, summary=True)
+            demo_module.explain(archive, console)
+        finally:
+            archive.close()
+        _exit_for(engine)
 
 
 @app.command()
@@ -338,55 +420,66 @@ def bench(
     agent: Annotated[str, typer.Argument(help="seed | an agent directory (e.g. from best --export) | RUN_DIR:NODE")],
     benchmark: Annotated[str, typer.Option(help="builtin | swebench | polyglot | custom")] = "builtin",
     path: Annotated[str | None, typer.Option(help="Benchmark location: directory, file or dataset name.")] = None,
-    tasks: Annotated[str | None, typer.Option(help="Comma-separated task ids (default: all).")] = None,
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated task ids.  [default: all]")] = None,
     subset: Annotated[Path | None, typer.Option(help="File listing task ids, one per line.")] = None,
     workers: Annotated[int, typer.Option(help="Tasks run at once.")] = 2,
-    model: Annotated[str | None, typer.Option(help="litellm model name.")] = None,
+    model: Annotated[str | None, typer.Option(help=_default("litellm model name.", DEFAULTS.coding.model))] = None,
     api_base: Annotated[str | None, typer.Option(help="URL of a local or self-hosted model server.")] = None,
-    sandbox: Annotated[str | None, typer.Option(help="auto | docker | bwrap | local")] = None,
-    out: Annotated[Path | None, typer.Option(help="Result directory (default runs/bench-<time>).")] = None,
+    sandbox: Annotated[
+        str | None, typer.Option(help=_default("auto | docker | bwrap | local", DEFAULTS.coding.sandbox.backend))
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Result directory.  [default: runs/bench-<time>-<id>]")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any config key.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable results on stdout.")] = False,
 ) -> None:
     """Evaluate one agent on a benchmark outside a run: per-task results and a summary."""
     from hgm import benchrun
 
-    with user_errors():
-        seed_dir, cleanup = benchrun.resolve_agent(agent)
-        pairs = {
-            "world": "coding",
-            "policy": "bench",
-            "workers": workers,
-            "budget.max_evals": 1_000_000,
-            "coding.benchmark": benchmark,
-            "coding.benchmark_path": path,
-            "coding.subset": subset,
-            "coding.model": model,
-            "coding.api_base": api_base,
-            "coding.sandbox.backend": sandbox,
-            "coding.seed_path": seed_dir,
-        }
-        extra = [f"coding.tasks=[{tasks}]"] if tasks else []
-        config = load_config(None, _overrides(pairs, extra + list(set_ or [])))
-        unavailable = benchrun.unavailable_tasks(config)
-        make_world(config, None)
-        out = out or Path("runs") / f"bench-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-        archive = Archive.create(out, config.model_dump(mode="json"))
-    try:
-        _execute(archive, config, quiet=as_json)
-        results = benchrun.results(archive, agent, benchmark, unavailable)
-    finally:
-        archive.close()
-        cleanup()
-    if as_json:
-        print(json.dumps(results, indent=2))
-    else:
-        console.print(benchrun.table(results))
-        console.print(
-            f"solved {results['solved']}/{results['evaluated']} ({results['rate']:.0%}); "
-            f"{len(unavailable)} unavailable; details in {out}",
-            highlight=False,
-        )
+    with ExitStack() as stack:
+        with user_errors():
+            seed_dir, cleanup = benchrun.resolve_agent(agent)
+        stack.callback(cleanup)
+        with user_errors():
+            pairs = {
+                "world": "coding",
+                "policy": "bench",
+                "workers": workers,
+                "budget.max_evals": 1_000_000,
+                "coding.benchmark": benchmark,
+                "coding.benchmark_path": path,
+                "coding.subset": subset,
+                "coding.model": model,
+                "coding.api_base": api_base,
+                "coding.sandbox.backend": sandbox,
+                "coding.seed_path": seed_dir,
+            }
+            extra = [f"coding.tasks=[{tasks}]"] if tasks else []
+            config = load_config(None, _overrides(pairs, extra + list(set_ or [])))
+            out = out or Path("runs") / f"bench-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+            check_new_run_dir(out)
+            unavailable = preflight.check_run(config, out)
+        interrupts = stack.enter_context(Interrupts().installed())
+        with user_errors():
+            archive = Archive.create(out, config.model_dump(mode="json"))
+        try:
+            engine = _execute(archive, config, interrupts, live=not as_json, summary=False)
+            stopped = "every task was tried" if engine.stop_kind == DONE else engine.stop_reason
+            results = benchrun.results(archive, agent, benchmark, engine.tasks, unavailable, stopped)
+        finally:
+            archive.close()
+        if as_json:
+            print(json.dumps(results, indent=2))
+        else:
+            console.print(benchrun.table(results))
+            console.print(benchrun.summary_line(results, out), highlight=False)
+        _exit_for(engine)
+        if results["evaluated"] == 0 and results["errors"]:
+            err.print(
+                "[red]error:[/red] no task could be measured: every one ended in an infrastructure error; "
+                f"first: {results['errors'][0]}",
+                highlight=False,
+            )
+            raise typer.Exit(STOPPED_BY_ERRORS)
 
 
 @app.command()

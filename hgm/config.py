@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hgm.sandboxes.config import SandboxConfig
 
+USER_POLICIES = ("hgm", "dgm", "greedy", "random")
+
 
 class ConfigError(ValueError):
     """A configuration problem the user can fix; the message says what and how."""
@@ -50,7 +52,7 @@ class BudgetConfig(Strict):
 
 
 class SearchConfig(Strict):
-    alpha: float = Field(0.6, gt=0, description="Expand when evals**alpha >= nodes.")
+    alpha: float = Field(0.6, gt=0, le=1, description="Expand when evals**alpha >= nodes (0 < alpha <= 1).")
     cooling: bool = Field(True, description="Temperature tau = budget / remaining; off means tau = 1.")
     epsilon: float = Field(0.01, gt=0, lt=1, description="Lower posterior quantile used to name the best agent.")
     initial_evals: int = Field(5, ge=1, description="Tasks the root is evaluated on before the loop.")
@@ -91,7 +93,7 @@ class CodingConfig(Strict):
 class RunConfig(Strict):
     world: Literal["sim", "coding"] = Field("sim", description="What expanding and evaluating mean.")
     policy: Literal["hgm", "dgm", "greedy", "random", "bench"] = Field(
-        "hgm", description="Search policy; bench evaluates the root on every task and never expands."
+        "hgm", description="Search policy: hgm, dgm, greedy or random."
     )
     workers: int = Field(1, ge=1, le=256, description="Expansions and evaluations run at once.")
     seed: int = Field(0, ge=0, description="Seed of every random choice.")
@@ -102,6 +104,14 @@ class RunConfig(Strict):
     search: SearchConfig = Field(default_factory=SearchConfig)
     sim: SimConfig = Field(default_factory=SimConfig)
     coding: CodingConfig = Field(default_factory=CodingConfig)
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _known_policy(cls, value: Any) -> Any:
+        # `bench` (used by `hgm bench`) is accepted but not offered: it is no search.
+        if value not in (*USER_POLICIES, "bench"):
+            raise ValueError(f"unknown policy {value!r}; choose {', '.join(USER_POLICIES)}")
+        return value
 
 
 def valid_keys(model: type[BaseModel] = RunConfig, prefix: str = "") -> list[str]:
@@ -128,7 +138,8 @@ def _explain(error: ValidationError) -> str:
     key = ".".join(str(part) for part in first["loc"])
     if first["type"] == "extra_forbidden":
         return _unknown_key_message(key)
-    return f"config key '{key}': {first['msg']} (got {first.get('input')!r})"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"config key '{key}': {message} (got {first.get('input')!r})"
 
 
 def apply_override(data: dict[str, Any], assignment: str) -> None:
@@ -147,6 +158,31 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
         if not isinstance(target, dict):
             raise ConfigError(f"config key '{part}' is a section, not a value")
     target[leaf] = value
+
+
+RESUMABLE_KEYS = (
+    "budget.max_evals",
+    "budget.max_cost",
+    "budget.max_time",
+    "workers",
+    "shutdown_grace",
+    "max_consecutive_errors",
+    "max_failed_expansions",
+    "sim.latency",
+)
+"""What `hgm resume` may change: budgets and how the run operates, never what it is (world, policy, seed, ...)."""
+
+
+def resumed_config(frozen: dict[str, Any], overrides: list[str]) -> RunConfig:
+    """A run's frozen config with only budget and operational keys overridden; any other key is an error."""
+    for assignment in overrides:
+        key = assignment.split("=", 1)[0].strip()
+        if key in valid_keys() and key not in RESUMABLE_KEYS:
+            raise ConfigError(
+                f"'{key}' cannot change on resume, it is part of what the run is; resume changes only "
+                f"{', '.join(RESUMABLE_KEYS)} (start a new run with `hgm run` to change {key})"
+            )
+    return load_config(base=frozen, overrides=overrides)
 
 
 def load_config(path: Path | None = None, overrides: list[str] | None = None, base: dict | None = None) -> RunConfig:

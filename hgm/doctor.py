@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from hgm.config import RunConfig
 
@@ -58,23 +61,51 @@ def _bwrap(config: RunConfig) -> Check:
 
 
 def _models(config: RunConfig) -> list[Check]:
-    from hgm.coding.world import gateway_config, install_scripted_models
-    from hgm.gateway import check_model
+    from hgm.preflight import model_problems
 
-    install_scripted_models(config.coding)
-    checks = []
-    for role, model in gateway_config(config.coding).models.items():
-        problem = check_model(model)
-        checks.append(Check(f"model for {role}", problem is None, problem or model.model))
-    return checks
+    found = model_problems(config.coding, probe=False)
+    return [Check(f"model for {role}", problem is None, problem or model) for role, model, problem in found]
+
+
+PROBE = "echo written > probe.txt && cat probe.txt"
+
+
+def _sandbox_start(config: RunConfig) -> Check:
+    """Start a sandbox of the configured backend the way a run does (a workspace and a mount) and run a command."""
+    from hgm.sandboxes import SandboxUnavailable, open_sandbox, resolve_backend
+
+    try:
+        backend = resolve_backend(config.coding.sandbox.backend)
+    except (SandboxUnavailable, ValueError) as exc:
+        return Check("sandbox start", False, str(exc))
+    sandbox = config.coding.sandbox.model_copy(update={"backend": backend})
+    with tempfile.TemporaryDirectory(prefix="hgm-doctor-") as tmp:
+        # Made like a run's scratch directories, so a temp directory sandbox users cannot reach shows up here.
+        os.chmod(tmp, 0o755)
+        workspace, shared = Path(tmp) / "workspace", Path(tmp) / "shared"
+        for path in (workspace, shared):
+            path.mkdir(mode=0o755)
+        (shared / "mounted.txt").write_text("mounted\n")
+        mounts, command = {str(shared): "/run/hgm/doctor"}, f"cat /run/hgm/doctor/mounted.txt && {PROBE}"
+        if backend == "local":
+            mounts, command = {}, PROBE
+        try:
+            with open_sandbox(sandbox, workspace, mounts=mounts, label="doctor") as box:
+                result = box.exec(command, timeout=120)
+        except Exception as exc:  # any failure to start is the finding
+            return Check("sandbox start", False, f"a {backend} sandbox did not start: {exc}")
+    expected = "written\n" if backend == "local" else "mounted\nwritten\n"
+    if result.returncode != 0 or result.output != expected:
+        return Check(
+            "sandbox start",
+            False,
+            f"a {backend} sandbox started but could not read its mount and write its workspace: {result.output[-300:]}",
+        )
+    return Check("sandbox start", True, f"{backend}: ran a command on a workspace and a mount")
 
 
 def run_checks(config: RunConfig) -> list[Check]:
-    checks = [_git(), *_docker(config), _bwrap(config), *_models(config)]
-    docker_ok = all(c.ok for c in checks if c.name in ("docker engine", "sandbox image"))
-    bwrap_ok = next(c.ok for c in checks if c.name == "bubblewrap")
-    if config.coding.sandbox.backend == "auto" and not (docker_ok or bwrap_ok):
-        checks.append(Check("sandbox", False, "neither docker (engine + image) nor bubblewrap is usable"))
+    checks = [_git(), *_docker(config), _bwrap(config), _sandbox_start(config), *_models(config)]
     return checks
 
 

@@ -9,8 +9,10 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -22,9 +24,16 @@ from hgm.archive import Archive, NodeRow, WorkRow
 from hgm.config import RunConfig
 from hgm.interfaces import Evaluation, Expansion, NodeRef, World
 from hgm.policy import Decision, SearchParams, best_belief, make_policy
+from hgm.scratch import mkdtemp, run_scratch
 from hgm.tree import Tree
 
 CANCELLED = "cancelled"
+CANCEL_WAIT = 10.0
+"""Seconds cancelled work may take to return before the engine stops waiting for it and leaves it behind."""
+TASK_ATTEMPTS = 3
+"""Infrastructure errors after which a task is given up on a node: it is not retried and counts as spent budget."""
+# Why a run stopped, as the command line reports it (see the exit codes in hgm/cli.py).
+BUDGET, DONE, INTERRUPTED, ERRORS = "budget", "done", "interrupted", "errors"
 NOTHING_LEFT = "nothing left to do: every node has been evaluated on every task and none has a success to expand"
 
 
@@ -72,11 +81,43 @@ def search_params(config: RunConfig) -> SearchParams:
     )
 
 
+class Interrupts:
+    """SIGINT and SIGTERM, counted: the handler only records them and the engine's main loop acts on them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last = signal.SIGINT
+
+    def _record(self, signum: int, frame: FrameType | None) -> None:
+        # Nothing more may happen here: the main thread can be inside any lock (the archive's, an Event's) when a
+        # signal lands, and a handler that waits for such a lock waits for itself.
+        self.count += 1
+        self.last = signal.Signals(signum)
+
+    @contextmanager
+    def installed(self) -> Iterator[Interrupts]:
+        """Count the signals that arrive while the block runs (only the main thread receives signals)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = {sig: signal.signal(sig, self._record) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+
 class Engine:
     """Runs (or resumes) one search over a World, with the archive as the single source of truth."""
 
     def __init__(
-        self, archive: Archive, world: World, config: RunConfig, on_tick: Callable[[Snapshot], None] | None = None
+        self,
+        archive: Archive,
+        world: World,
+        config: RunConfig,
+        on_tick: Callable[[Snapshot], None] | None = None,
+        interrupts: Interrupts | None = None,
     ) -> None:
         self.archive = archive
         self.world = world
@@ -88,10 +129,16 @@ class Engine:
         self.cancel = threading.Event()
         self.stopping = False
         self.stop_reason = ""
+        self.stop_kind = ""
+        self.interrupts = interrupts
+        self._interrupts_seen = 0
         self._stop_requested_at: float | None = None
+        self._cancelled_at: float | None = None
+        self.abandoned = False
         self.running: dict[Future[Any], Job] = {}
         self._buffered: dict[int, NodeRow] = {}
         self._consecutive_errors = 0
+        self._task_errors: Counter[tuple[int, str]] = Counter()
         self._failed_expansions = 0
         self._elapsed_before = float(archive.meta("elapsed") or 0)
         self._t0 = time.monotonic()
@@ -120,10 +167,20 @@ class Engine:
             self._commits[row.id] = row.commit_sha
             self._buffered[row.id] = row
         self._flush_nodes()
+        # Children that finished before a lower id did wait outside the tree, counted as in flight as they were.
+        for row in self._buffered.values():
+            assert row.parent is not None
+            self.tree.start_expand(row.parent)
+            self._children_started.add(row.id)
         for ev in self.archive.evaluations():
             assert ev.task is not None and ev.success is not None
             self.tree.start_eval(ev.node, ev.task)
             self.tree.finish_eval(ev.node, ev.task, ev.success)
+        for error in self.archive.work(kind="evaluate", status="error"):
+            assert error.task is not None
+            self._task_errors[(error.node, error.task)] += 1
+            if self._task_errors[(error.node, error.task)] == TASK_ATTEMPTS:
+                self.tree.start_eval(error.node, error.task)  # given up: reserved for good, never finished
         self._pending = self.archive.work(status="running") + self.archive.work(status="interrupted")
         self._pending.sort(key=lambda row: row.k)
 
@@ -162,6 +219,14 @@ class Engine:
 
     def run(self) -> str:
         """Run until the budget is spent, nothing is left to do, or a stop is requested; return why it stopped."""
+        with run_scratch(self.archive.path):
+            if self.interrupts is not None:
+                return self._run()
+            self.interrupts = Interrupts()
+            with self.interrupts.installed():
+                return self._run()
+
+    def _run(self) -> str:
         self._ensure_root()
         self._rebuild()
         self.spent = self.archive.spent()
@@ -169,13 +234,10 @@ class Engine:
             self.db_costs[row.kind].append(row.cost)
         self._k = self.archive.next_k()
         self.archive.event("start", pid=os.getpid(), evals=self.tree.n_evals, nodes=self.tree.n_nodes)
-        restore = self._install_signals()
         pool = ThreadPoolExecutor(max_workers=self.config.workers, thread_name_prefix="hgm-work")
         try:
-            for row in self._pending:
-                self.archive.restart_work(row.k)
-                self._submit(pool, Job(row.k, row.kind, row.node, row.task, row.child))
             while True:
+                self._poll_interrupts()
                 if not self.stopping:
                     self._fill(pool)
                 if not self.running:
@@ -185,30 +247,69 @@ class Engine:
                     self._apply(self.running.pop(future), future)
                 self._check_grace()
                 self._tick()
+                if self._given_up_waiting():
+                    break
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+            if self.running:
+                self.cancel.set()
             for job in list(self.running.values()):
                 self.archive.interrupt_work(job.k, "process stopping")
                 _cleanup(job)
             self.running.clear()
-            restore()
             self.archive.set_meta("elapsed", str(self.elapsed()))
             self._finish()
         return self.stop_reason
 
+    def _poll_interrupts(self) -> None:
+        assert self.interrupts is not None
+        count = self.interrupts.count
+        # The first signal stops scheduling; a second one cancels the work in flight.
+        for _ in range(min(count - self._interrupts_seen, 2)):
+            self.request_stop(f"interrupted by {self.interrupts.last.name}", INTERRUPTED)
+        self._interrupts_seen = count
+
     def _fill(self, pool: ThreadPoolExecutor) -> None:
+        # Work in flight when the last process stopped runs again first, with the ids and tasks it had.
+        for row in self._pending:
+            self.archive.restart_work(row.k)
+            self._submit(pool, Job(row.k, row.kind, row.node, row.task, row.child))
+        self._pending = []
         while len(self.running) < self.config.workers:
             reason = self._budget_stop()
             if reason:
-                self.stop_reason = reason
+                self.stop_reason, self.stop_kind = reason, BUDGET
                 return
             decision = self.policy.decide(self.tree, self.config.budget.max_evals, self._rng(self._k))
+            if decision is not None:
+                decision = self._justified(decision)
             if decision is None:
                 if not self.running and not self.stop_reason:
-                    spent = self.tree.n_evals >= self.config.budget.max_evals
+                    # Tasks given up after repeated errors stay in flight for good, and count as spent.
+                    spent = self.tree.n_evals + self.tree.n_evals_in_flight >= self.config.budget.max_evals
                     self.stop_reason = "evaluation budget spent" if spent else NOTHING_LEFT
+                    self.stop_kind = BUDGET if spent else DONE
                 return
             self._start(pool, decision)
+
+    def _justified(self, decision: Decision) -> Decision | None:
+        """The decision if the evaluation budget left can pay for it; else the evaluation owed first, or nothing."""
+        tree = self.tree
+        left = self.config.budget.max_evals - tree.n_evals - tree.n_evals_in_flight
+        if left <= 0:
+            return None
+        if decision.kind != "expand":
+            return decision
+        # A child is worth something only once evaluated, and every node not yet evaluated is owed an evaluation.
+        unevaluated = np.flatnonzero((tree.reserved == 0) & ~tree.failed)
+        if unevaluated.size + tree.n_expansions_in_flight < left:
+            return decision
+        if unevaluated.size == 0:
+            return None
+        node = int(unevaluated[0])
+        tasks = tree.tasks_left(node)
+        rng = np.random.default_rng([self.config.seed, 4, self._k])
+        return Decision("evaluate", node, tasks[int(rng.integers(len(tasks)))])
 
     def _rng(self, k: int) -> np.random.Generator:
         return np.random.default_rng([self.config.seed, 0, k])
@@ -217,9 +318,8 @@ class Engine:
         k = self._k
         self._k += 1
         if decision.kind == "expand":
-            child = self.tree.n_nodes + self.tree.n_expansions_in_flight
+            child = self.archive.start_work(k, "expand", decision.node)
             job = Job(k, "expand", decision.node, child=child)
-            self.archive.start_work(k, "expand", decision.node, child=child)
         else:
             assert decision.task is not None
             job = Job(k, "evaluate", decision.node, task=decision.task)
@@ -248,14 +348,14 @@ class Engine:
         return NodeRef(node, self.tree.parent(node), source)
 
     def _expand(self, job: Job) -> Expansion:
-        job.scratch = _scratch(f"hgm-expand-{job.child}-")
+        job.scratch = mkdtemp(f"hgm-expand-{job.child}-")
         dest = job.scratch / "child"
         dest.mkdir()
         assert job.child is not None
         return self.world.expand(self._ref(job.node, job.scratch), job.child, dest, self.cancel)
 
     def _evaluate(self, job: Job) -> Evaluation:
-        job.scratch = _scratch(f"hgm-eval-{job.node}-")
+        job.scratch = mkdtemp(f"hgm-eval-{job.node}-")
         assert job.task is not None
         return self.world.evaluate(self._ref(job.node, job.scratch), job.task, self.cancel)
 
@@ -283,7 +383,9 @@ class Engine:
             error = _describe(exc) if exc is not None else result.error if result is not None else ""
             cost = result.cost if result is not None else 0.0
             self.archive.finish_evaluation(job.k, False, cost, error)
-            self.tree.cancel_eval(job.node, job.task)
+            self._task_errors[(job.node, job.task)] += 1
+            if self._task_errors[(job.node, job.task)] < TASK_ATTEMPTS:
+                self.tree.cancel_eval(job.node, job.task)
             self.spent += cost
             self.archive.event("error", k=job.k, node=job.node, task=job.task, error=error)
             self._count_error(error)
@@ -330,24 +432,29 @@ class Engine:
         # When nothing is left to evaluate, the policy can only expand; failures must not loop forever.
         self._failed_expansions = 0 if result.ok else self._failed_expansions + 1
         if self._failed_expansions >= self.config.max_failed_expansions and not self.stopping:
-            self.request_stop(f"{self._failed_expansions} self-modifications in a row failed; last: {result.reason}")
+            self.request_stop(
+                f"{self._failed_expansions} self-modifications in a row failed; last: {result.reason}", ERRORS
+            )
         if exc is None:
             self._consecutive_errors = 0
 
     def _count_error(self, error: str) -> None:
         self._consecutive_errors += 1
         if self._consecutive_errors >= self.config.max_consecutive_errors and not self.stopping:
-            self.request_stop(f"{self._consecutive_errors} infrastructure errors in a row; last: {error}")
+            self.request_stop(f"{self._consecutive_errors} infrastructure errors in a row; last: {error}", ERRORS)
 
     # -- stopping -------------------------------------------------------------------------------------------------
 
-    def request_stop(self, reason: str) -> None:
-        """Stop scheduling; in-flight work may finish for `shutdown_grace` seconds, then it is cancelled."""
+    def request_stop(self, reason: str, kind: str = INTERRUPTED) -> None:
+        """Stop scheduling; in-flight work may finish for `shutdown_grace` seconds, then it is cancelled.
+
+        A second request cancels at once. Main thread only: it writes to the archive.
+        """
         if self.stopping:
             self.cancel.set()
             return
         self.stopping = True
-        self.stop_reason = reason
+        self.stop_reason, self.stop_kind = reason, kind
         self._stop_requested_at = time.monotonic()
         self.archive.event("stop_requested", reason=reason)
 
@@ -357,20 +464,17 @@ class Engine:
         if time.monotonic() - self._stop_requested_at >= self.config.shutdown_grace:
             self.cancel.set()
 
-    def _install_signals(self) -> Callable[[], None]:
-        if threading.current_thread() is not threading.main_thread():
-            return lambda: None
-
-        def handler(signum: int, frame: FrameType | None) -> None:
-            self.request_stop(f"interrupted by {signal.Signals(signum).name}")
-
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-        def restore() -> None:
-            for sig, old in previous.items():
-                signal.signal(sig, old)
-
-        return restore
+    def _given_up_waiting(self) -> bool:
+        """Whether cancelled work has had CANCEL_WAIT seconds to return; what has not is left behind, interrupted."""
+        if not self.cancel.is_set() or not self.running:
+            return False
+        if self._cancelled_at is None:
+            self._cancelled_at = time.monotonic()
+        if time.monotonic() - self._cancelled_at < CANCEL_WAIT:
+            return False
+        self.abandoned = True
+        self.archive.event("abandoned", work=[job.describe() for job in self.running.values()])
+        return True
 
     def _finish(self) -> None:
         best = best_belief(self.tree, self.params.epsilon)
@@ -401,13 +505,6 @@ class Engine:
     def _tick(self) -> None:
         if self.on_tick is not None:
             self.on_tick(self.snapshot())
-
-
-def _scratch(prefix: str) -> Path:
-    # Readable by others: sandboxes may run the agent under an unprivileged uid that mounts these directories.
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o755)
-    return path
 
 
 def _cleanup(job: Job) -> None:

@@ -3,8 +3,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from hgm.archive import Archive
 from hgm.cli import app
 
 runner = CliRunner()
@@ -157,3 +159,96 @@ def test_full_disk_is_a_clear_error_and_the_run_resumes(tmp_path: Path, monkeypa
     assert _run("resume", str(out), "-q").exit_code == 0
     nodes = json.loads(_run("tree", str(out), "--json").output)
     assert sum(n["n_evals"] for n in nodes) == 20
+
+
+@pytest.mark.parametrize(
+    "override", ["world=coding", "seed=5", "sim.landscape=trap", "policy=dgm", "search.alpha=0.9", "budget={}"]
+)
+def test_resume_refuses_to_change_what_the_run_is_and_leaves_its_config_alone(tmp_path: Path, override: str):
+    out = tmp_path / "run"
+    assert _run("run", "--max-evals", "6", "--out", str(out), "-q").exit_code == 0
+    frozen = Archive(out).meta("config")
+    result = _run("resume", str(out), "--max-evals", "12", "--set", override, "-q")
+    assert result.exit_code == 2, result.output
+    key = override.split("=")[0]
+    assert f"'{key}' cannot change on resume" in result.output and len(result.output.strip().splitlines()) == 1
+    assert Archive(out).meta("config") == frozen
+    assert _run("resume", str(out), "-q").exit_code == 0
+
+
+def test_resume_may_change_budgets_and_how_the_run_operates(tmp_path: Path):
+    out = tmp_path / "run"
+    assert _run("run", "--max-evals", "6", "--out", str(out), "-q").exit_code == 0
+    result = _run(
+        "resume", str(out), "--max-evals", "9", "--workers", "2", "--set", "shutdown_grace=5", "--set", "sim.latency=0"
+    )
+    assert result.exit_code == 0, result.output
+    config = Archive(out).config()
+    assert (config["budget"]["max_evals"], config["workers"], config["shutdown_grace"]) == (9, 2, 5.0)
+
+
+def test_lowering_a_budget_below_what_is_spent_says_so(tmp_path: Path):
+    out = tmp_path / "run"
+    assert _run("run", "--max-evals", "8", "--out", str(out), "-q").exit_code == 0
+    frozen = Archive(out).meta("config")
+    result = _run("resume", str(out), "--max-evals", "5", "-q")
+    assert result.exit_code == 2
+    assert "budget.max_evals=5 is below the 8 evaluations this run has done" in result.output
+    assert Archive(out).meta("config") == frozen
+
+
+def test_an_out_directory_that_cannot_be_made_is_a_one_line_error(tmp_path: Path):
+    result = _run("run", "--max-evals", "5", "--out", "/proc/nope", "-q")
+    assert result.exit_code == 2
+    assert result.output.startswith("error: cannot create the run directory /proc/nope")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_out_that_names_a_file_is_refused_without_suggesting_resume(tmp_path: Path):
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me")
+    result = _run("run", "--max-evals", "5", "--out", str(existing), "-q")
+    assert result.exit_code == 2
+    assert "is a file" in result.output and "hgm resume" not in result.output
+    assert existing.read_text() == "keep me"
+
+
+def test_an_out_that_holds_a_run_suggests_resume_and_other_directories_do_not(tmp_path: Path):
+    out = tmp_path / "run"
+    assert _run("run", "--max-evals", "5", "--out", str(out), "-q").exit_code == 0
+    again = _run("run", "--max-evals", "5", "--out", str(out), "-q")
+    assert again.exit_code == 2 and f"hgm resume {out}" in again.output
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "x").write_text("")
+    other = _run("run", "--max-evals", "5", "--out", str(tmp_path / "other"), "-q")
+    assert other.exit_code == 2 and "not empty" in other.output and "hgm resume" not in other.output
+
+
+def test_quiet_without_out_still_names_the_run_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    result = _run("run", "--max-evals", "5", "-q")
+    assert result.exit_code == 0
+    named = Path(result.output.strip())
+    assert named.parent == Path("runs") and (tmp_path / named / "hgm.db").is_file()
+    assert _run("run", "--max-evals", "5", "-q", "--out", "runs/mine").output == ""
+
+
+def test_json_and_dot_together_are_refused(tmp_path: Path):
+    out = tmp_path / "run"
+    assert _run("run", "--max-evals", "5", "--out", str(out), "-q").exit_code == 0
+    result = _run("tree", str(out), "--json", "--dot")
+    assert result.exit_code == 2 and "--json or --dot" in result.output
+
+
+@pytest.mark.parametrize("command", ["run", "resume", "bench", "tree", "demo", "doctor"])
+def test_help_shows_defaults_and_no_type_noise(command: str):
+    text = _run(command, "--help").output
+    assert "<bool>" not in text
+    if command == "run":
+        assert "[default: 1]" in text and "[default: 100]" in text and "[default: hgm]" in text
+
+
+def test_the_policy_error_lists_only_the_policies_a_user_can_choose(tmp_path: Path):
+    result = _run("run", "--policy", "nope", "--out", str(tmp_path / "run"))
+    assert result.exit_code == 2
+    assert "hgm, dgm, greedy, random" in result.output and "bench" not in result.output

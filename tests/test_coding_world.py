@@ -124,11 +124,19 @@ def test_docker_run_killed_and_resumed(tmp_path: Path, docker_image: str):
     _check_real_work(archive)
 
 
-def _run_inprocess(tmp_path: Path, *extra: str) -> Archive:
+def _run_inprocess(tmp_path: Path, *extra: str, exit_code: int = 0) -> Archive:
     out = tmp_path / "run"
     result = runner.invoke(app, _args("bwrap", out, "--set", "max_failed_expansions=3", *extra))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return _consistent(out)
+
+
+@pytest.fixture
+def unchecked_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skip the start-up model check, to see how a run copes with a model that fails once it is under way."""
+    from hgm import preflight
+
+    monkeypatch.setattr(preflight, "check_models", lambda coding: None)
 
 
 def _stop_reason(archive: Archive) -> str:
@@ -147,15 +155,17 @@ def _every_self_modification_failed(archive: Archive, expected: str) -> None:
     ]
 
 
-def test_unknown_diagnosis_model_fails_expansions_but_run_goes_on(tmp_path: Path, rootfs: Path):
-    archive = _run_inprocess(tmp_path, "--set", "coding.diagnosis_model=scripted/no-such-script")
+def test_unknown_diagnosis_model_fails_expansions_but_run_goes_on(tmp_path: Path, rootfs: Path, unchecked_models: None):
+    archive = _run_inprocess(tmp_path, "--set", "coding.diagnosis_model=scripted/no-such-script", exit_code=3)
     _every_self_modification_failed(archive, "diagnosis failed")
     assert "no-such-script" in (archive.nodes()[1].reason or "")
 
 
-def test_missing_provider_key_is_a_clear_failure(tmp_path: Path, rootfs: Path, monkeypatch: pytest.MonkeyPatch):
+def test_missing_provider_key_is_a_clear_failure(
+    tmp_path: Path, rootfs: Path, monkeypatch: pytest.MonkeyPatch, unchecked_models: None
+):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    archive = _run_inprocess(tmp_path, "--set", "coding.diagnosis_model=openai/gpt-4o-mini")
+    archive = _run_inprocess(tmp_path, "--set", "coding.diagnosis_model=openai/gpt-4o-mini", exit_code=3)
     _every_self_modification_failed(archive, "OPENAI_API_KEY")
 
 
@@ -168,7 +178,9 @@ def test_gateway_budget_exhausted_mid_run(tmp_path: Path, rootfs: Path):
         "coding.output_cost_per_token=0.0001",
         "--set",
         "coding.max_cost_per_node=0.5",
+        exit_code=3,
     )
+    assert _stop_reason(archive).startswith("3 self-modifications in a row failed"), "refused calls fail them"
     calls = archive.llm_calls()
     assert any(c["cost"] > 0 for c in calls), "calls within budget go through and are billed"
     assert any("budget_exceeded" in (c["error"] or "") for c in calls), "later calls are refused"
@@ -199,7 +211,7 @@ def test_child_that_deletes_its_own_source_is_rejected(tmp_path: Path, rootfs: P
     )
     register_script("deleter", script)
     try:
-        archive = _run_inprocess(tmp_path, "--set", "coding.selfmod_model=scripted/deleter")
+        archive = _run_inprocess(tmp_path, "--set", "coding.selfmod_model=scripted/deleter", exit_code=3)
     finally:
         unregister_script("deleter")
     _every_self_modification_failed(archive, "deleted its own package")
@@ -207,10 +219,10 @@ def test_child_that_deletes_its_own_source_is_rejected(tmp_path: Path, rootfs: P
 
 
 def test_agent_model_without_key_is_an_infrastructure_error_not_a_failed_task(
-    tmp_path: Path, rootfs: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, rootfs: Path, monkeypatch: pytest.MonkeyPatch, unchecked_models: None
 ):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    archive = _run_inprocess(tmp_path, "--set", "coding.agent_model=openai/gpt-4o-mini")
+    archive = _run_inprocess(tmp_path, "--set", "coding.agent_model=openai/gpt-4o-mini", exit_code=3)
     assert archive.evaluations() == [], "no task may be scored as failed when the model was never reached"
     errors = archive.work(status="error")
     assert errors and all("OPENAI_API_KEY" in (w.error or "") for w in errors)

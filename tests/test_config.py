@@ -73,3 +73,13 @@ def test_parse_duration_rejects_garbage():
 def test_valid_keys_cover_sections():
     keys = valid_keys()
     assert "search.alpha" in keys and "budget.max_cost" in keys and "sim.landscape" in keys
+
+
+@pytest.mark.parametrize("alpha", ["0", "-0.2", "1.5", "7"])
+def test_alpha_outside_zero_to_one_is_refused(alpha: str):
+    with pytest.raises(ConfigError, match=r"config key 'search.alpha'"):
+        load_config(overrides=[f"search.alpha={alpha}"])
+
+
+def test_alpha_of_one_is_accepted():
+    assert load_config(overrides=["search.alpha=1"]).search.alpha == 1.0

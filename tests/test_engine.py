@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -147,3 +148,80 @@ def test_failing_self_modifications_stop_the_run_instead_of_looping(tmp_path: Pa
     assert reason == "6 self-modifications in a row failed; last: diagnosis failed: unknown model"
     assert len(archive.evaluations()) == 3
     assert len([n for n in archive.nodes() if n.status == "failed"]) == 6
+
+
+def test_the_engine_stops_expanding_when_the_budget_left_cannot_evaluate_the_children(tmp_path: Path):
+    from hgm.policy import SearchParams, make_policy
+
+    config = load_config(overrides=["workers=2", "budget.max_evals=30", "sim.n_tasks=20", "seed=5"])
+    archive = Archive.create(tmp_path / "run", config.model_dump(mode="json"))
+    engines: list[Engine] = []
+
+    def stop_a_runaway(snap) -> None:  # type: ignore[no-untyped-def]
+        if snap.nodes > 500 and not engines[0].stopping:
+            engines[0].request_stop("runaway expansion")
+
+    engine = Engine(archive, SimWorld("smooth", 5, n_tasks=20), config, on_tick=stop_a_runaway)
+    engines.append(engine)
+    # alpha 7 makes the policy want to expand whenever any node has a success, whatever the budget says.
+    engine.policy = make_policy("hgm", SearchParams(alpha=7.0))
+    assert engine.run() == "evaluation budget spent"
+    assert len(archive.evaluations()) == 30
+    assert len(archive.nodes()) <= 1 + 30 + config.workers
+
+
+class _OneTaskBreaksTheSandbox(SimWorld):
+    """Every evaluation of task t001 fails with an infrastructure error."""
+
+    def evaluate(self, node, task, cancel):  # type: ignore[no-untyped-def]
+        from hgm.interfaces import Evaluation
+
+        if task == "t001":
+            return Evaluation(False, error="the sandbox broke")
+        return super().evaluate(node, task, cancel)
+
+
+def test_a_task_that_keeps_erroring_is_given_up_after_a_few_attempts_even_across_resumes(tmp_path: Path):
+    from hgm.engine import TASK_ATTEMPTS
+
+    config = load_config(overrides=["policy=bench", "budget.max_evals=9", "sim.n_tasks=3", "max_consecutive_errors=50"])
+    archive = Archive.create(tmp_path / "run", config.model_dump(mode="json"))
+    Engine(archive, _OneTaskBreaksTheSandbox("smooth", 0, n_tasks=3), config).run()
+    errors = archive.work(kind="evaluate", status="error")
+    assert [(w.node, w.task) for w in errors] == [(0, "t001")] * TASK_ATTEMPTS
+    assert sorted(w.task for w in archive.evaluations()) == ["t000", "t002"]
+    Engine(archive, _OneTaskBreaksTheSandbox("smooth", 0, n_tasks=3), config).run()
+    assert len(archive.work(kind="evaluate", status="error")) == TASK_ATTEMPTS
+
+
+class _IgnoresCancel(SimWorld):
+    """Evaluations that do not listen to the engine's cancel signal (a stuck model call, say)."""
+
+    def __init__(self, release: threading.Event) -> None:
+        super().__init__("smooth", 0, n_tasks=20)
+        self.release = release
+
+    def evaluate(self, node, task, cancel):  # type: ignore[no-untyped-def]
+        self.release.wait()
+        return super().evaluate(node, task, cancel)
+
+
+def test_work_that_ignores_cancellation_is_abandoned_so_the_run_still_stops(tmp_path: Path):
+    config = load_config(overrides=["workers=2", "budget.max_evals=20", "sim.n_tasks=20", "shutdown_grace=0"])
+    archive = Archive.create(tmp_path / "run", config.model_dump(mode="json"))
+    release = threading.Event()
+    engines: list[Engine] = []
+
+    def stop_twice_once_working(snap) -> None:  # type: ignore[no-untyped-def]
+        if snap.running and not engines[0].cancel.is_set():
+            engines[0].request_stop("stopped by the test")
+            engines[0].request_stop("stopped by the test")
+
+    engine = Engine(archive, _IgnoresCancel(release), config, on_tick=stop_twice_once_working)
+    engines.append(engine)
+    try:
+        assert engine.run() == "stopped by the test"
+        assert engine.abandoned
+        assert archive.work(status="running") == [] and len(archive.work(status="interrupted")) == 2
+    finally:
+        release.set()

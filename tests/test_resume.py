@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from runwatch import wait_until_done
+
 from hgm.archive import Archive
 
 ARGS = [
@@ -113,13 +115,7 @@ def test_sigint_stops_gracefully_and_resume_finishes(tmp_path: Path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if (run / "hgm.db").exists():
-            db = sqlite3.connect(run / "hgm.db")
-            if db.execute("SELECT COUNT(*) FROM work WHERE status = 'done'").fetchone()[0] >= 3:
-                break
-        time.sleep(0.05)
+    wait_until_done(run, proc, 3)
     proc.send_signal(signal.SIGINT)
     out, errors = proc.communicate(timeout=60)
     assert proc.returncode == 130, errors

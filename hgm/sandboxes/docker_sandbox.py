@@ -37,7 +37,7 @@ from hgm.sandboxes.env import sandbox_env
 from hgm.sandboxes.export import Export, ExportLimits, export_argv, finish_export, read_tar_stream
 from hgm.sandboxes.image import docker_client
 from hgm.sandboxes.output import CappedOutput, timeout_note
-from hgm.sandboxes.owner import owner_tag
+from hgm.sandboxes.owner import RUN_LABEL, current_run, owner_tag
 from hgm.sandboxes.paths import workspace_relative
 
 LABEL = "hgm.sandbox"
@@ -183,7 +183,7 @@ class DockerSandbox(ClosesOnExit):
         )
         volumes = [Mount(config.workdir, None, type="volume", no_copy=True, driver_config=space)]
         volumes += [Mount(inside, host, type="bind", read_only=True) for host, inside in (mounts or {}).items()]
-        self._labels = {LABEL: "1", OWNER_LABEL: owner_tag(), NAME_LABEL: label}
+        self._labels = {LABEL: "1", OWNER_LABEL: owner_tag(), RUN_LABEL: current_run(), NAME_LABEL: label}
         name = "-".join(part for part in ("hgm", _slug(label), uuid.uuid4().hex[:8]) if part)
         try:
             image = self._client.images.get(config.image)

@@ -6,8 +6,9 @@ import logging
 import os
 import shutil
 import stat
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hgm.sandboxes.keeper import Keeper
@@ -139,13 +140,27 @@ class HostWorkspace:
 
 
 def remove_tree(path: Path) -> None:
-    """Delete a directory tree, restoring write permission where needed; log what cannot be removed."""
+    """Delete a directory tree, unlocking read-only directories inside it; a tree already gone is no error."""
+    root = os.path.abspath(path)
 
-    def retry(func, failed, _exc_info) -> None:  # type: ignore[no-untyped-def]
-        os.chmod(os.path.dirname(failed), 0o700)
+    def unlock(func: Callable[[str], object], failed: str, exc: BaseException) -> None:
+        if isinstance(exc, FileNotFoundError):
+            return
+        parent = os.path.dirname(failed)
+        # Only directories inside the tree are ours to change: its parent (say /tmp) is shared with everyone.
+        if parent != root and not parent.startswith(root + os.sep):
+            raise exc
+        fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
         func(failed)
 
     try:
-        shutil.rmtree(path, onerror=retry)
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(root, onexc=unlock)
+        else:
+            shutil.rmtree(root, onerror=lambda func, failed, info: unlock(func, failed, info[1]))
     except OSError as exc:
         log.warning("could not remove sandbox directory %s: %s", path, exc)

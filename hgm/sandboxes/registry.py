@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 from hgm.sandboxes.base import ManagedSandbox
 from hgm.sandboxes.config import SandboxConfig
 from hgm.sandboxes.hostfs import DIR_PREFIX, remove_tree
-from hgm.sandboxes.owner import owner_alive
+from hgm.sandboxes.owner import RUN_LABEL, SCRATCH_PREFIX, owner_alive, scratch_owner, temp_base
 
 log = logging.getLogger(__name__)
 
@@ -113,22 +112,42 @@ def open_sandbox(
     return sandbox
 
 
-def cleanup_orphans(*, include_live: bool = False) -> int:
-    """Remove sandboxes left by processes that died (or every hgm sandbox with `include_live`); return how many."""
+def cleanup_orphans(run: str | None = None, *, include_live: bool = False) -> int:
+    """Remove sandboxes and scratch directories of processes that died (of run `run` only, when given); with
+    `include_live` also those of live processes. Return how many were removed."""
     removed = 0
     if docker_problem() is None:
-        from hgm.sandboxes.docker_sandbox import OWNER_LABEL, list_sandboxes
+        import docker.errors
+
+        from hgm.sandboxes.docker_sandbox import LABEL, OWNER_LABEL
         from hgm.sandboxes.image import docker_client
 
+        wanted = [f"{LABEL}=1"] + ([f"{RUN_LABEL}={run}"] if run is not None else [])
         client = docker_client()
         try:
-            for container in list_sandboxes(client):
-                if include_live or not owner_alive(container.labels.get(OWNER_LABEL, "")):
-                    container.remove(force=True, v=True)
+            # The low-level listing carries the labels, so a container removed meanwhile by its owner is no error.
+            for info in client.api.containers(all=True, filters={"label": wanted}):
+                if include_live or not owner_alive((info.get("Labels") or {}).get(OWNER_LABEL, "")):
+                    try:
+                        client.api.remove_container(info["Id"], force=True, v=True)
+                    except docker.errors.NotFound:
+                        continue
+                    except docker.errors.APIError as exc:
+                        if exc.status_code != 409:  # 409: its removal is already under way
+                            raise
+                        continue
                     removed += 1
         finally:
             client.close()
-    for path in Path(tempfile.gettempdir()).glob(f"{DIR_PREFIX}*"):
+    base = Path(temp_base())
+    for path in base.glob(f"{SCRATCH_PREFIX}*"):
+        owned = scratch_owner(path)
+        if owned is not None and run in (None, owned[0]) and (include_live or not owner_alive(owned[1])):
+            remove_tree(path)
+            removed += 1
+    if run is not None:
+        return removed
+    for path in base.glob(f"{DIR_PREFIX}*"):
         pid = path.name[len(DIR_PREFIX) :].split("-")[0]
         if path.is_dir() and (include_live or not _pid_alive(pid)):
             remove_tree(path)

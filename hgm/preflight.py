@@ -1,0 +1,86 @@
+"""What `hgm run`, `resume`, `bench` and `demo` check before they create or change anything.
+
+A setting that cannot work (a model without its key, a server that does not answer, a benchmark selection with no
+task that can run here) is refused in seconds with the advice `hgm doctor` gives, rather than found mid-run after
+sandboxes were started and a run directory was made.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hgm.config import CodingConfig, RunConfig
+from hgm.scratch import root_for
+
+SOCKET_PATH_MAX = 107
+
+
+class PreflightError(ValueError):
+    """A setting the run cannot work with; the message says what and how to fix it."""
+
+
+def model_problems(coding: CodingConfig, *, probe: bool) -> list[tuple[str, str, str | None]]:
+    """(role, model, problem or None) for every model role; a model shared by roles is checked once.
+
+    `probe` also makes a one-token call, which finds unknown model names and servers that do not answer.
+    """
+    from hgm.coding.world import gateway_config, install_scripted_models
+    from hgm.gateway import check_model
+
+    install_scripted_models(coding)
+    checked: dict[str, str | None] = {}
+    found = []
+    for role, model in gateway_config(coding).models.items():
+        key = model.model_dump_json()
+        if key not in checked:
+            checked[key] = check_model(model, probe=probe)
+        found.append((role, model.model, checked[key]))
+    return found
+
+
+def check_models(coding: CodingConfig) -> None:
+    """Raise PreflightError naming the roles whose model cannot be called, with the doctor's advice."""
+    by_problem: dict[str, list[str]] = {}
+    for role, _, problem in model_problems(coding, probe=True):
+        if problem:
+            by_problem.setdefault(problem, []).append(role)
+    if by_problem:
+        problem, roles = next(iter(by_problem.items()))
+        raise PreflightError(f"the {' and '.join(roles)} model cannot be used: {problem}")
+
+
+def unavailable_tasks(config: RunConfig) -> dict[str, str]:
+    """The selected tasks that cannot run here, each with the reason; PreflightError if none can."""
+    from hgm.coding.benchmarks import task_available
+    from hgm.coding.world import _check_tasks, make_benchmark
+
+    benchmark = make_benchmark(config.coding)
+    tasks = _check_tasks(config.coding, benchmark.tasks())
+    unavailable = {t: why for t in tasks if (why := task_available(benchmark, t))}
+    if len(unavailable) == len(tasks):
+        reason = next(iter(unavailable.values()), "the benchmark has no tasks")
+        raise PreflightError(f"none of the {len(tasks)} selected tasks can run here: {reason}")
+    return unavailable
+
+
+def check_run(config: RunConfig, run_dir: Path) -> dict[str, str]:
+    """Refuse what the run at `run_dir` could not work with; return the selected tasks that cannot run here."""
+    if config.world == "sim":
+        from hgm.worlds.sim import SimWorld
+
+        SimWorld(config.sim.landscape, config.seed, n_tasks=config.sim.n_tasks, latency=config.sim.latency)
+        return {}
+    from hgm.coding import world as coding
+    from hgm.gateway.core import SOCKET_NAME
+
+    coding.preflight(config)
+    unavailable = unavailable_tasks(config)
+    socket = root_for(run_dir) / "hgm-gw-xxxxxxxx" / SOCKET_NAME
+    if len(os.fsencode(socket)) > SOCKET_PATH_MAX:
+        raise PreflightError(
+            f"the temp directory {root_for(run_dir).parent} is too long a path for the gateway's unix socket "
+            f"({len(os.fsencode(socket))} > {SOCKET_PATH_MAX} bytes); set TMPDIR to a short directory such as /tmp"
+        )
+    check_models(config.coding)
+    return unavailable

@@ -1,0 +1,80 @@
+"""`hgm bench` reports what happened to every task, also when interrupted or when nothing could be measured."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from runwatch import wait_until_done
+from typer.testing import CliRunner
+
+from hgm.cli import app
+
+runner = CliRunner()
+POLYGLOT = Path(__file__).parent / "bench" / "fixtures" / "polyglot"
+SIX = "roman_numerals,chunking,word_frequency,run_length,caesar_cipher,slugify"
+
+
+def _bench(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["bench", "seed", "--sandbox", "bwrap", *args])
+    return result.exit_code, result.output
+
+
+def test_an_interrupted_bench_still_prints_its_json(tmp_path: Path, rootfs: Path):
+    out = tmp_path / "bench"
+    args = ["bench", "seed", "--sandbox", "bwrap", "--tasks", SIX, "--workers", "1", "--json", "--out", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hgm.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    wait_until_done(out, proc, 1)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130, stderr
+    report = json.loads(stdout)
+    assert report["stopped"].startswith("interrupted by SIGINT")
+    outcomes = {row["task"]: row["outcome"] for row in report["tasks"]}
+    assert set(outcomes) == set(SIX.split(","))
+    assert sum(o in ("solved", "failed") for o in outcomes.values()) >= 1
+    assert "not run" in outcomes.values()
+
+
+def test_a_timed_out_task_says_so(tmp_path: Path, rootfs: Path):
+    code, output = _bench(
+        "--tasks", "roman_numerals", "--json", "--out", str(tmp_path / "b"), "--set", "coding.agent_timeout=0.01"
+    )
+    assert code == 0, output
+    row = json.loads(output)["tasks"][0]
+    assert row["outcome"] == "timed out" and "timed out" in row["detail"] and row["resolved"] is False
+
+
+def test_bench_ends_with_its_own_summary_not_the_search_engine_s(tmp_path: Path, rootfs: Path):
+    code, output = _bench("--tasks", "roman_numerals,chunking", "--out", str(tmp_path / "b"))
+    assert code == 0, output
+    assert "solved 1/2" in output
+    assert "none has a success to expand" not in output and "hgm resume" not in output
+
+
+def test_a_bench_whose_every_task_errors_exits_3_and_lists_each_task_once(tmp_path: Path, rootfs: Path):
+    options = "coding.benchmark_options={languages: [go], toolchains: [go]}"
+    args = [
+        "--benchmark",
+        "polyglot",
+        "--path",
+        str(POLYGLOT),
+        "--set",
+        options,
+        "--json",
+        "--out",
+        str(tmp_path / "b"),
+    ]
+    code, output = _bench(*args)
+    assert code == 3, output
+    report = json.loads(output[output.index("{") :])
+    assert [(row["task"], row["outcome"], row["attempts"]) for row in report["tasks"]] == [
+        ("go/reverse-words", "error", 3)
+    ]
+    assert "go test command was not found" in report["tasks"][0]["error"]
+    assert report["evaluated"] == 0
