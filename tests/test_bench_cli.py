@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from hgm.cli import app
 
 runner = CliRunner()
-POLYGLOT = Path(__file__).parent / "bench" / "fixtures" / "polyglot"
+POLYGLOT = Path(__file__).parent / "coding" / "fixtures" / "polyglot"
 SIX = "roman_numerals,chunking,word_frequency,run_length,caesar_cipher,slugify"
 
 

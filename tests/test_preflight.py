@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from hgm.cli import app
 
 runner = CliRunner()
-POLYGLOT = Path(__file__).parent / "bench" / "fixtures" / "polyglot"
+POLYGLOT = Path(__file__).parent / "coding" / "fixtures" / "polyglot"
 CODING = ["--world", "coding", "--sandbox", "bwrap", "--max-evals", "4", "-q", "--set", "coding.tasks=[chunking]"]
 
 
