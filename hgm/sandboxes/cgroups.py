@@ -112,10 +112,13 @@ def cgroup_problem() -> str | None:
 class SandboxCgroup:
     """One sandbox's group in each hierarchy: limits written when made; processes killed and groups removed at close."""
 
-    def __init__(self, *, memory_bytes: int, cpus: float, pids: int) -> None:
-        layout, problem = _layout()
-        if problem:
-            raise OSError(problem)
+    def __init__(
+        self, *, memory_bytes: int, cpus: float, pids: int, layout: tuple[Hierarchy, ...] | None = None
+    ) -> None:
+        if layout is None:
+            layout, problem = _layout()
+            if problem:
+                raise OSError(problem)
         tag = owner_tag()
         _, pid, started = tag.split(":")
         self.name = f"sbx-{pid}-{started}-{secrets.token_hex(4)}"
