@@ -32,7 +32,7 @@ from hgm.sandboxes.config import SandboxConfig
 from hgm.sandboxes.env import BASE_PATH, sandbox_env
 from hgm.sandboxes.export import Export, ExportLimits, export_argv, finish_export, read_tar_stream
 from hgm.sandboxes.hostfs import HostWorkspace
-from hgm.sandboxes.paths import workspace_relative
+from hgm.sandboxes.paths import workspace_path
 from hgm.sandboxes.process import StreamedProcess, run_process
 from hgm.sandboxes.rootfs import rootfs_path
 
@@ -289,8 +289,7 @@ class BwrapSandbox(ClosesOnExit):
 
     def export(self, src: str, limits: ExportLimits | None = None) -> Export:
         """The regular files at `src`, archived by `tar` inside a fresh sandbox as its user, read with caps."""
-        rel = workspace_relative(self.workdir, src)
-        inside = self.workdir if rel == "." else f"{self.workdir}/{rel}"
+        inside = workspace_path(self.workdir, src)
         timeout = self.config.timeout
         with self._launch(export_argv(inside), timeout, sandbox_env("/tmp")) as launch:
             with StreamedProcess(launch.argv, timeout=timeout, env={"PATH": BASE_PATH}, pass_fds=launch.fds) as tar:
