@@ -302,7 +302,9 @@ class DockerSandbox(ClosesOnExit):
         reader = threading.Thread(target=_drain, args=((c for _, c in stream.frames()), output), daemon=True)
         reader.start()
         try:
-            stream.send(iter(lambda: tar.read(1 << 16), b""))
+            # tar may stop reading early (a full workspace); its exit status and message say why.
+            with contextlib.suppress(OSError):
+                stream.send(iter(lambda: tar.read(1 << 16), b""))
             reader.join(IO_TIMEOUT)
         finally:
             stream.close()
