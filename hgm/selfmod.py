@@ -175,7 +175,7 @@ class SelfModification:
             trajectory=_clip(trajectory),
             tests=_clip(tests),
         )
-        token = self.world.gateway.issue_token(self.child_id, "diagnosis")
+        token = self.world.gateway.issue_token(self.child_id, "diagnosis", models=("diagnosis",), transports=())
         try:
             response = self.world.gateway.complete(
                 token,
@@ -193,7 +193,7 @@ class SelfModification:
     def rewrite(self, diagnosis: dict[str, Any]) -> str:
         """Run the parent agent on a copy of its own source; return a failure reason, or '' on success."""
         world = self.world
-        self._token = world.gateway.issue_token(self.child_id, "selfmod")
+        self._token = world.gateway.issue_token(self.child_id, "selfmod", models=("selfmod",))
         workspace = private_dir(f"hgm-selfmod-{self.child_id}-")
         try:
             copy_agent(self.parent.source, workspace)

@@ -35,14 +35,26 @@ def error_body(message: str, kind: str, code: str | None = None) -> dict[str, An
 
 
 class FakeOpenAIServer:
-    """Answers `POST /v1/chat/completions`; queued replies are served first, then normal completions."""
+    """Answers `POST /v1/chat/completions` and `GET /v1/models`; queued replies first, then normal completions.
+
+    With `models`, it lists them and answers 404 for any other model, as vLLM does; with `tool_calls`, a request
+    that offers tools is answered with a call of the first one.
+    """
 
     def __init__(
-        self, *, content: str = "hello from the fake server", prompt_tokens: int = 11, completion_tokens: int = 7
+        self,
+        *,
+        content: str = "hello from the fake server",
+        prompt_tokens: int = 11,
+        completion_tokens: int = 7,
+        models: list[str] | None = None,
+        tool_calls: bool = False,
     ) -> None:
         self.content = content
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
+        self.models = models
+        self.tool_calls = tool_calls
         self.requests: list[Seen] = []
         self._queue: list[Reply] = []
         self._lock = threading.Lock()
@@ -65,6 +77,11 @@ class FakeOpenAIServer:
         """A normal chat completion answering `body`; usage honours the request's max_tokens."""
         limit = body.get("max_tokens") or body.get("max_completion_tokens") or self.completion_tokens
         completion_tokens = min(self.completion_tokens, int(limit))
+        message: dict[str, Any] = {"role": "assistant", "content": self.content}
+        if self.tool_calls and body.get("tools"):
+            name = body["tools"][0]["function"]["name"]
+            call = {"id": "call_fake", "type": "function", "function": {"name": name, "arguments": "{}"}}
+            message = {"role": "assistant", "content": None, "tool_calls": [call]}
         return {
             "id": f"chatcmpl-fake-{len(self.requests)}",
             "object": "chat.completion",
@@ -73,8 +90,8 @@ class FakeOpenAIServer:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": self.content},
-                    "finish_reason": "stop",
+                    "message": message,
+                    "finish_reason": "tool_calls" if "tool_calls" in message else "stop",
                 }
             ],
             "usage": {
@@ -99,6 +116,9 @@ class FakeOpenAIServer:
     def _next(self, body: dict[str, Any]) -> Reply:
         with self._lock:
             reply = self._queue.pop(0) if self._queue else None
+        if reply is None and self.models is not None and body.get("model") not in self.models:
+            message = f"The model `{body.get('model')}` does not exist."
+            return Reply(404, error_body(message, "NotFoundError", "model_not_found"))
         if reply is None:
             return Reply(body=self.completion(body))
         if reply.body is None:
@@ -111,6 +131,15 @@ class FakeOpenAIServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def do_GET(self) -> None:
+                with fake._lock:
+                    fake.requests.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, {}))
+                if self.path.rstrip("/") != "/v1/models" or fake.models is None:
+                    self._answer(Reply(404, error_body(f"no route GET {self.path}", "not_found")))
+                    return
+                listed = [{"id": name, "object": "model", "owned_by": "fake"} for name in fake.models]
+                self._answer(Reply(body={"object": "list", "data": listed}))
+
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 body = json.loads(raw or b"{}")
@@ -119,6 +148,9 @@ class FakeOpenAIServer:
                 reply = fake._next(body)
                 if reply.delay:
                     fake._released.wait(reply.delay)
+                self._answer(reply)
+
+            def _answer(self, reply: Reply) -> None:
                 data = json.dumps(reply.body).encode()
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")

@@ -25,7 +25,12 @@ class ModelConfig(BaseModel):
     temperature: float | None = Field(
         default=None, ge=0, description="Temperature used when a request does not set one."
     )
-    max_tokens: int | None = Field(default=None, gt=0, description="Upper bound on completion tokens for every call.")
+    max_tokens: int | None = Field(
+        default=None, gt=0, description="Upper bound on completion tokens for every call to this model (per role)."
+    )
+    timeout: float | None = Field(
+        default=None, gt=0, description="Seconds to wait for one answer of this model; default: the gateway's timeout."
+    )
     input_cost_per_token: float | None = Field(
         default=None, ge=0, description="Price of one prompt token in USD, overriding litellm's price list."
     )
@@ -72,6 +77,21 @@ class GatewayConfig(BaseModel):
     )
     max_backoff: float = Field(default=60.0, ge=0, description="Longest single wait between retries, in seconds.")
     timeout: float = Field(default=600.0, gt=0, description="Seconds to wait for one provider answer.")
+    max_request_bytes: int = Field(
+        default=16 * 1024 * 1024, gt=0, description="Largest request body a client may send, in bytes."
+    )
+    max_connections: int = Field(
+        default=256, gt=0, description="Open client connections at once, over TCP and the unix socket together."
+    )
+    max_calls_per_token: int = Field(
+        default=4, gt=0, description="Calls (and connections) one token may have open at once."
+    )
+    max_concurrent_calls: int = Field(
+        default=64, gt=0, description="Provider calls served at once; further calls wait for a free worker."
+    )
+    request_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a client has to send a whole request once connected or idle."
+    )
 
     @field_validator("models")
     @classmethod

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
+import math
 import os
 import re
 import threading
@@ -10,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 from hgm.gateway.config import GatewayConfig, ModelConfig
 from hgm.gateway.errors import GatewayError, failure_for, redact, retry_after, retry_delay
@@ -45,6 +49,13 @@ PASSTHROUGH = frozenset(
 _IGNORED = frozenset({"model", "stream"})
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.I)
 _load_lock = threading.Lock()
+# Sent to a server on this machine that was given no key variable: such servers (llama.cpp, vLLM, Ollama) need
+# none, and the provider's usual key (e.g. a real OPENAI_API_KEY) must not go to whoever listens on a local port.
+PLACEHOLDER_KEY = "hgm-local-no-key"
+# The prompt's token count is estimated with litellm's tokenizer, which may differ from the provider's; the margin
+# keeps the cost held before a call an upper bound.
+_PROMPT_MARGIN = 1.1
+_PROMPT_SLACK = 16
 
 
 def load_litellm() -> ModuleType:
@@ -81,10 +92,23 @@ def key_variables(config: ModelConfig) -> list[str]:
     return list(missing) or [f"{str(provider).upper()}_API_KEY"]
 
 
+def is_loopback(url: str | None) -> bool:
+    """Whether `url` names this machine by a loopback address or localhost (no name lookup is made)."""
+    host = urlsplit(url).hostname if url else None
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def api_key(alias: str, config: ModelConfig) -> str | None:
-    """The API key from the variable named by `api_key_env`, or None to let litellm use its default variable."""
+    """The key from `api_key_env`; a placeholder for a loopback server without one; else None (litellm's default)."""
     if not config.api_key_env:
-        return None
+        return PLACEHOLDER_KEY if is_loopback(config.api_base) else None
     value = os.environ.get(config.api_key_env)
     if not value:
         raise GatewayError(
@@ -113,12 +137,19 @@ def build_call(
             "unsupported_parameter",
             f"unsupported request field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(PASSTHROUGH))}",
         )
+    # Counts decide the cost held before the call: they must be what the provider will read.
+    if "max_tokens" in request and "max_completion_tokens" in request:
+        raise GatewayError(400, "invalid_request", "send max_tokens or max_completion_tokens, not both")
+    for name in ("max_tokens", "max_completion_tokens", "n"):
+        value = request.get(name)
+        if value is not None and (type(value) is not int or value < 1):
+            raise GatewayError(400, "invalid_request", f"{name!r} must be a positive integer, not {value!r}")
     kwargs: dict[str, Any] = {k: v for k, v in request.items() if k in PASSTHROUGH}
     kwargs.update(config.extra_params)
     kwargs["model"] = config.model
     if config.temperature is not None and kwargs.get("temperature") is None:
         kwargs["temperature"] = config.temperature
-    key = "max_completion_tokens" if "max_completion_tokens" in kwargs else "max_tokens"
+    key = completion_key(kwargs)
     caps = [kwargs.get(key), config.max_tokens, gateway.max_tokens_per_call]
     limit = min((int(c) for c in caps if isinstance(c, int | float) and c > 0), default=None)
     if limit is not None:
@@ -132,57 +163,64 @@ def build_call(
         kwargs["input_cost_per_token"] = config.input_cost_per_token
         kwargs["output_cost_per_token"] = config.output_cost_per_token
     # litellm drops what a provider does not support; retries are ours (max_retries=0 turns off the SDK's own).
-    kwargs.update(timeout=gateway.timeout, max_retries=0, num_retries=0, drop_params=True)
+    kwargs.update(timeout=config.timeout or gateway.timeout, max_retries=0, num_retries=0, drop_params=True)
     return kwargs, secret
+
+
+def completion_key(kwargs: dict[str, Any]) -> str:
+    """The request field that limits completion tokens in these litellm arguments."""
+    return "max_completion_tokens" if "max_completion_tokens" in kwargs else "max_tokens"
 
 
 @dataclass(frozen=True)
 class Prices:
-    """USD per prompt token and per completion token."""
+    """USD per prompt token and per completion token, and the most completion tokens one answer can have."""
 
     input: float
     output: float
+    max_output: int | None = None
 
 
 def prices(config: ModelConfig) -> Prices | None:
     """A model's token prices: the config's override, else litellm's list; None when unknown."""
-    if config.input_cost_per_token is not None and config.output_cost_per_token is not None:
-        return Prices(config.input_cost_per_token, config.output_cost_per_token)
     litellm = load_litellm()
     try:
         info = litellm.get_model_info(config.model)
     except Exception:  # litellm raises for any model missing from its price list
-        return None
+        info = {}
+    limit = info.get("max_output_tokens")
+    max_output = int(limit) if isinstance(limit, int) and limit > 0 else None
+    if config.input_cost_per_token is not None and config.output_cost_per_token is not None:
+        return Prices(config.input_cost_per_token, config.output_cost_per_token, max_output)
     inp, out = info.get("input_cost_per_token"), info.get("output_cost_per_token")
     if inp is None or out is None:
         return None
-    return Prices(float(inp), float(out))
+    return Prices(float(inp), float(out), max_output)
 
 
-def fit_to_budget(config: ModelConfig, kwargs: dict[str, Any], budget: float, why: str) -> None:
-    """Lower the call's completion-token limit so its worst-case cost stays within `budget` USD."""
+@dataclass(frozen=True)
+class Estimate:
+    """The worst case of one call before it is made: its prompt's cost and the cost of each completion token."""
+
+    prompt_cost: float
+    token_cost: float
+    max_output: int | None
+
+
+def estimate(config: ModelConfig, kwargs: dict[str, Any]) -> Estimate:
+    """An upper bound on a call's cost (zero when the model's price is unknown)."""
     price = prices(config)
-    if price is None or price.output <= 0:
-        return
+    if price is None:
+        return Estimate(0.0, 0.0, None)
     litellm = load_litellm()
     try:
-        prompt = litellm.token_counter(model=config.model, messages=kwargs["messages"], tools=kwargs.get("tools"))
-    except Exception:  # a tokenizer failure must not block the call; the exact cost is metered afterwards
-        return
+        counted = litellm.token_counter(model=config.model, messages=kwargs["messages"], tools=kwargs.get("tools"))
+    except Exception:  # no tokenizer: every byte of the request counts as a token, which is never less
+        counted = len(json.dumps([kwargs["messages"], kwargs.get("tools")], default=str).encode())
+    prompt = math.ceil(counted * _PROMPT_MARGIN) + _PROMPT_SLACK
     n = kwargs.get("n")
     choices = n if isinstance(n, int) and n > 1 else 1
-    left = budget - prompt * price.input
-    affordable = int(left / (price.output * choices)) if left > 0 else 0
-    if affordable < 1:
-        raise GatewayError(
-            429,
-            "budget_exceeded",
-            f"budget_exceeded: this call's prompt ({prompt} tokens, ${prompt * price.input:.6f}) leaves no room "
-            f"for an answer within {why} (${budget:.6f}); shorten the conversation",
-            kind="budget_exceeded",
-        )
-    key = "max_completion_tokens" if "max_completion_tokens" in kwargs else "max_tokens"
-    kwargs[key] = min(int(kwargs.get(key) or affordable), affordable)
+    return Estimate(prompt * price.input, price.output * choices, price.max_output)
 
 
 def call(
@@ -219,6 +257,10 @@ def call(
 
 def cost(config: ModelConfig, response: Any) -> float:
     """USD cost of a response by litellm's price calculation; 0 when the model's price is unknown."""
+    if prices(config) is None:
+        # Nothing was held for an unpriced model, so nothing may be charged (a local server that names itself
+        # after a priced model in its answers must not be billed as that model).
+        return 0.0
     litellm = load_litellm()
     custom = None
     if config.input_cost_per_token is not None and config.output_cost_per_token is not None:

@@ -296,7 +296,7 @@ class CodingWorld:
 
     def evaluate(self, node: NodeRef, task: str, cancel: threading.Event) -> Evaluation:
         purpose = f"evaluate:{task}"
-        token = self.gateway.issue_token(node.id, purpose)
+        token = self.gateway.issue_token(node.id, purpose, models=("agent",))
         workspace = private_dir(f"hgm-ws-{node.id}-")
         artefacts: dict[str, str] = {}
         attempts = task_attempts(self.benchmark)
