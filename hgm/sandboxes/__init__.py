@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from hgm.interfaces import ExecResult, Sandbox
-from hgm.sandboxes.base import ManagedSandbox, SandboxError
+from hgm.sandboxes.base import ManagedSandbox, SandboxError, Usage
+from hgm.sandboxes.cgroups import reclaim_cgroups
 from hgm.sandboxes.config import SandboxConfig
+from hgm.sandboxes.export import Export, ExportLimits
 from hgm.sandboxes.registry import (
     SandboxUnavailable,
     bwrap_problem,
@@ -16,6 +18,8 @@ from hgm.sandboxes.registry import (
 
 __all__ = [
     "ExecResult",
+    "Export",
+    "ExportLimits",
     "ManagedSandbox",
     "Sandbox",
     "SandboxConfig",
@@ -25,5 +29,7 @@ __all__ = [
     "cleanup_orphans",
     "docker_problem",
     "open_sandbox",
+    "reclaim_cgroups",
     "resolve_backend",
+    "Usage",
 ]

@@ -32,7 +32,7 @@ from hgm.sandboxes.config import SandboxConfig
 from hgm.sandboxes.env import BASE_PATH, sandbox_env
 from hgm.sandboxes.export import Export, ExportLimits, export_argv, finish_export, read_tar_stream
 from hgm.sandboxes.hostfs import HostWorkspace
-from hgm.sandboxes.paths import workspace_relative
+from hgm.sandboxes.paths import workspace_path
 from hgm.sandboxes.process import StreamedProcess, run_process
 from hgm.sandboxes.rootfs import rootfs_path
 
@@ -278,6 +278,7 @@ class BwrapSandbox(ClosesOnExit):
                 pass_fds=launch.fds,
             )
             started = launch.started()
+        self._settle()
         setup_failed = result.returncode == 1 and SETUP_ERROR.fullmatch(result.output) is not None
         if (not started or setup_failed) and not result.timed_out:
             raise SandboxError(f"bwrap could not set up the sandbox: {result.output.strip()}")
@@ -289,15 +290,20 @@ class BwrapSandbox(ClosesOnExit):
 
     def export(self, src: str, limits: ExportLimits | None = None) -> Export:
         """The regular files at `src`, archived by `tar` inside a fresh sandbox as its user, read with caps."""
-        rel = workspace_relative(self.workdir, src)
-        inside = self.workdir if rel == "." else f"{self.workdir}/{rel}"
+        inside = workspace_path(self.workdir, src)
         timeout = self.config.timeout
         with self._launch(export_argv(inside), timeout, sandbox_env("/tmp")) as launch:
             with StreamedProcess(launch.argv, timeout=timeout, env={"PATH": BASE_PATH}, pass_fds=launch.fds) as tar:
                 got = read_tar_stream(tar.chunks(), limits)
+            self._settle()
             if not launch.started() and not tar.timed_out:
                 raise SandboxError(f"bwrap could not set up the sandbox: {tar.errors().strip()}")
         return finish_export(got, src, tar.returncode, tar.errors(), stopped=tar.killed or tar.timed_out)
+
+    def _settle(self) -> None:
+        """Wait until what the command left has died, so the next one starts with the whole pids limit."""
+        if self._cgroup is not None:
+            self._cgroup.settle()
 
     def usage(self) -> Usage | None:
         """CPU and memory used so far by everything the sandbox ran, from its cgroup (None without one)."""

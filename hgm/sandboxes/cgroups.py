@@ -31,6 +31,7 @@ PARENT = "hgm"
 PERIOD_US = 100_000
 MOUNTS = Path("/proc/self/mounts")
 REMOVE_TRIES = 100
+SETTLE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -112,10 +113,13 @@ def cgroup_problem() -> str | None:
 class SandboxCgroup:
     """One sandbox's group in each hierarchy: limits written when made; processes killed and groups removed at close."""
 
-    def __init__(self, *, memory_bytes: int, cpus: float, pids: int) -> None:
-        layout, problem = _layout()
-        if problem:
-            raise OSError(problem)
+    def __init__(
+        self, *, memory_bytes: int, cpus: float, pids: int, layout: tuple[Hierarchy, ...] | None = None
+    ) -> None:
+        if layout is None:
+            layout, problem = _layout()
+            if problem:
+                raise OSError(problem)
         tag = owner_tag()
         _, pid, started = tag.split(":")
         self.name = f"sbx-{pid}-{started}-{secrets.token_hex(4)}"
@@ -155,6 +159,25 @@ class SandboxCgroup:
                     peak = int((path / "memory.max_usage_in_bytes").read_text())
         return Usage(cpu_ns / 1e9, stat.get("nr_periods", 0), stat.get("nr_throttled", 0), peak)
 
+    def settle(self, timeout: float = SETTLE_SECONDS) -> bool:
+        """Kill what still runs in the cgroup and wait until it has gone; False if it outlasts `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = False
+            for path in self.dirs:
+                for pid in _read(path / "cgroup.procs").split():
+                    left = True
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(int(pid), signal.SIGKILL)
+                # Dying processes hold their pid (and so the pids limit) until they are reaped.
+                left = left or _read(path / "pids.current").strip() not in ("", "0")
+            if not left:
+                return True
+            if time.monotonic() > deadline:
+                log.warning("processes of sandbox cgroup %s outlived %gs after being killed", self.name, timeout)
+                return False
+            time.sleep(0.005)
+
     def close(self) -> None:
         """Kill whatever still runs in the cgroup and remove it from every hierarchy."""
         remove_groups(self.dirs)
@@ -180,6 +203,13 @@ def _limit(hierarchy: Hierarchy, path: Path, memory_bytes: int, cpus: float, pid
         _write(path / "memory.swap.max", "0")
     _write(path / "cpu.max", f"{quota} {PERIOD_US}")
     _write(path / "pids.max", str(pids))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
 
 
 def _keyed(path: Path) -> dict[str, int]:

@@ -38,7 +38,7 @@ from hgm.sandboxes.export import Export, ExportLimits, export_argv, finish_expor
 from hgm.sandboxes.image import docker_client
 from hgm.sandboxes.output import CappedOutput, timeout_note
 from hgm.sandboxes.owner import RUN_LABEL, current_run, owner_tag
-from hgm.sandboxes.paths import workspace_relative
+from hgm.sandboxes.paths import workspace_path, workspace_relative
 
 LABEL = "hgm.sandbox"
 OWNER_LABEL = "hgm.owner"
@@ -302,7 +302,9 @@ class DockerSandbox(ClosesOnExit):
         reader = threading.Thread(target=_drain, args=((c for _, c in stream.frames()), output), daemon=True)
         reader.start()
         try:
-            stream.send(iter(lambda: tar.read(1 << 16), b""))
+            # tar may stop reading early (a full workspace); its exit status and message say why.
+            with contextlib.suppress(OSError):
+                stream.send(iter(lambda: tar.read(1 << 16), b""))
             reader.join(IO_TIMEOUT)
         finally:
             stream.close()
@@ -380,8 +382,7 @@ class DockerSandbox(ClosesOnExit):
 
         Stopping at a cap kills every process of the agent user, as the end of a command does.
         """
-        rel = workspace_relative(self.workdir, src)
-        inside = self.workdir if rel == "." else f"{self.workdir}/{rel}"
+        inside = workspace_path(self.workdir, src)
         try:
             stream = _ExecSocket(self._client.api, self._container.id, export_argv(inside), user=AGENT)
         except docker.errors.APIError as exc:

@@ -67,7 +67,7 @@ class Export:
     files: dict[str, bytes] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     complete: bool = True
-    _omitted: int = 0
+    _omitted: int = field(default=0, repr=False, compare=False)
 
     def note(self, text: str, *, incomplete: bool = False) -> None:
         """Record why something is missing; only the first notes are kept, the rest are counted."""

@@ -25,11 +25,19 @@ set -e
 base=$1 size=$2 uid=$3 n=$4
 shift 4
 mount -t tmpfs -o "size=$size,mode=0700,uid=$uid,gid=$uid,nosuid,nodev" hgm-sandbox "$base"
-mkdir "$base/stage"
+cd "$base"
+# Every mount point in one mkdir: each process started here adds to every sandbox's start.
+dirs=stage i=0
+for src; do
+    [ "$i" -lt "$n" ] || break
+    if [ -d "$src" ]; then dirs="$dirs stage/$i"; fi
+    i=$((i + 1))
+done
+mkdir $dirs
 i=0
 while [ "$i" -lt "$n" ]; do
-    if [ -d "$1" ]; then mkdir "$base/stage/$i"; else : > "$base/stage/$i"; fi
-    mount --bind "$1" "$base/stage/$i"
+    [ -e "stage/$i" ] || : > "stage/$i"
+    mount --bind "$1" "stage/$i"
     i=$((i + 1))
     shift
 done

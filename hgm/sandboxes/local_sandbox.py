@@ -12,7 +12,7 @@ from hgm.sandboxes.config import SandboxConfig
 from hgm.sandboxes.env import BASE_PATH, sandbox_env
 from hgm.sandboxes.export import Export, ExportLimits, export_argv, finish_export, read_tar_stream
 from hgm.sandboxes.hostfs import HostWorkspace
-from hgm.sandboxes.paths import workspace_relative
+from hgm.sandboxes.paths import workspace_path
 from hgm.sandboxes.process import StreamedProcess, run_process
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,7 @@ class LocalSandbox(ClosesOnExit):
 
     def export(self, src: str, limits: ExportLimits | None = None) -> Export:
         """The regular files at `src`, archived by a host `tar` (nothing is isolated here), read with caps."""
-        rel = workspace_relative(self.workdir, src)
-        path = self.workdir if rel == "." else f"{self.workdir}/{rel}"
+        path = workspace_path(self.workdir, src)
         timeout = self.config.timeout
         with StreamedProcess(export_argv(path), timeout=timeout, env={"PATH": BASE_PATH, "LANG": "C.UTF-8"}) as tar:
             got = read_tar_stream(tar.chunks(), limits)

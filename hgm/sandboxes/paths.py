@@ -18,3 +18,9 @@ def workspace_relative(workdir: str, path: str) -> str:
             f"{path!r} is outside the workspace {workdir}; sandbox copies only reach files inside the workspace"
         )
     return rel
+
+
+def workspace_path(workdir: str, path: str) -> str:
+    """`path` (absolute, or relative to `workdir`) as a normalised absolute path inside the workspace."""
+    rel = workspace_relative(workdir, path)
+    return workdir if rel == "." else f"{workdir}/{rel}"

@@ -42,6 +42,22 @@ def _read_rest(fd: int, output: CappedOutput) -> None:
             output.write(chunk)
 
 
+def _spawn(
+    argv: Sequence[str], env: dict[str, str], cwd: str | None, pass_fds: Sequence[int], *, stderr: int
+) -> subprocess.Popen[bytes]:
+    """`argv` in a session of its own (so its whole group can be killed), stdout piped, no stdin."""
+    return subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        env=env,
+        cwd=cwd,
+        pass_fds=tuple(pass_fds),
+        start_new_session=True,
+    )
+
+
 def run_process(
     argv: Sequence[str],
     *,
@@ -53,16 +69,7 @@ def run_process(
 ) -> ExecResult:
     """Run `argv` in a new session; stdout and stderr are combined and capped; never raises for the command."""
     output = CappedOutput(max_output)
-    proc = subprocess.Popen(
-        list(argv),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-        cwd=cwd,
-        pass_fds=tuple(pass_fds),
-        start_new_session=True,
-    )
+    proc = _spawn(argv, env, cwd, pass_fds, stderr=subprocess.STDOUT)
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
     timed_out = False
@@ -120,16 +127,7 @@ class StreamedProcess:
         pass_fds: Sequence[int] = (),
         max_errors: int = 4000,
     ) -> None:
-        self._proc = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            cwd=cwd,
-            pass_fds=tuple(pass_fds),
-            start_new_session=True,
-        )
+        self._proc = _spawn(argv, env, cwd, pass_fds, stderr=subprocess.PIPE)
         self._deadline = time.monotonic() + timeout
         self._timeout = timeout
         self._errors = CappedOutput(max_errors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 from hgm.sandboxes.base import ManagedSandbox
@@ -47,26 +48,41 @@ def bwrap_problem(config: SandboxConfig | None = None) -> str | None:
     return None
 
 
+# A backend that answered is not probed again for this long: a bwrap probe costs as much as a sandbox's cycle.
+PROBE_TTL = 60.0
+_answered: dict[str, float] = {}
+
+
+def _problem(backend: str) -> str | None:
+    """docker_problem() or bwrap_problem(), skipped while an earlier probe's success is recent."""
+    if time.monotonic() - _answered.get(backend, -PROBE_TTL) < PROBE_TTL:
+        return None
+    problem = docker_problem() if backend == "docker" else bwrap_problem()
+    if problem is None:
+        _answered[backend] = time.monotonic()
+    return problem
+
+
 def resolve_backend(name: str) -> str:
     """The backend to use for `name`: "auto" is docker if an engine answers, else bwrap; raise if it cannot run."""
     if name == "local":
         return name
     if name == "docker":
-        problem = docker_problem()
+        problem = _problem("docker")
         if problem:
             raise SandboxUnavailable(f"docker sandboxes need a Docker engine: {problem}; start it or use bwrap")
         return name
     if name == "bwrap":
-        problem = bwrap_problem()
+        problem = _problem("bwrap")
         if problem:
             raise SandboxUnavailable(problem)
         return name
     if name != "auto":
         raise ValueError(f"unknown sandbox backend {name!r}; choose auto, docker, bwrap or local")
-    docker_issue = docker_problem()
+    docker_issue = _problem("docker")
     if docker_issue is None:
         return "docker"
-    bwrap_issue = bwrap_problem()
+    bwrap_issue = _problem("bwrap")
     if bwrap_issue is None:
         return "bwrap"
     raise SandboxUnavailable(
@@ -139,6 +155,11 @@ def cleanup_orphans(run: str | None = None, *, include_live: bool = False) -> in
                     removed += 1
         finally:
             client.close()
+    # A bwrap sandbox's cgroups outlive only a killed keeper; whose run they served is not recorded, and a dead
+    # owner's cgroups are garbage for every run.
+    from hgm.sandboxes.cgroups import reclaim_cgroups
+
+    removed += reclaim_cgroups(include_live=include_live and run is None)
     base = Path(temp_base())
     for path in base.glob(f"{SCRATCH_PREFIX}*"):
         owned = scratch_owner(path)

@@ -12,7 +12,7 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from hgm.sandboxes import SandboxConfig, open_sandbox
+from hgm.sandboxes import SandboxConfig, SandboxError, open_sandbox
 from hgm.sandboxes.docker_sandbox import DockerSandbox, image_path
 from hgm.sandboxes.image import docker_client
 
@@ -175,3 +175,31 @@ def test_stand_in_image_workdir_belongs_to_root(task_image: str) -> None:
     assert owners["testbed"] == 0
     assert owners["testbed/README.md"] == 0
     assert owners["testbed/private"] == OTHER_UID
+
+
+def test_an_image_workdir_larger_than_the_workspace_is_a_clear_error(docker_image: str, tmp_path: Path) -> None:
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        big = tarfile.TarInfo(f"{WORKDIR.lstrip('/')}/big.bin")
+        big.size = 24 * 1024 * 1024
+        tar.addfile(big, io.BytesIO(bytes(big.size)))
+    tag = f"hgm-test-big:{uuid.uuid4().hex[:8]}"
+    client = docker_client(timeout=300)
+    container = client.containers.create(docker_image, command=["true"])
+    try:
+        container.put_archive("/", archive.getvalue())
+        container.commit(*tag.split(":"))
+    finally:
+        container.remove(force=True)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    try:
+        config = SandboxConfig(backend="docker", image=tag, workdir=WORKDIR, workspace_mb=16)
+        with pytest.raises(SandboxError, match="it does not fit in workspace_mb; raise it"):
+            open_sandbox(config, empty, label="test-too-big")
+        assert client.containers.list(all=True, filters={"label": "hgm.label=test-too-big"}) == []
+        with open_sandbox(config.model_copy(update={"workspace_mb": 64}), empty) as box:
+            assert box.exec("stat -c %s big.bin", 60).output == f"{24 * 1024 * 1024}\n"
+    finally:
+        client.images.remove(tag, force=True)
+        client.close()

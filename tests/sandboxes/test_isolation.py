@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hgm.sandboxes import ManagedSandbox
+from hgm.sandboxes.bwrap_sandbox import BwrapSandbox
 
 OpenBox = Callable[..., ManagedSandbox]
 
@@ -214,5 +215,8 @@ def test_fork_bomb_that_outlives_its_timeout_is_cleared(
     box.copy_in(_script(tmp_path, "stubborn.py", STUBBORN_BOMB), "stubborn.py")
     result = box.exec("python3 stubborn.py", timeout=2)
     assert result.timed_out is True
+    if isinstance(box, BwrapSandbox) and box._cgroup is not None:
+        # Every process of the bomb is gone, not just killed: the next command gets the whole pids limit.
+        assert [(d / "pids.current").read_text() for d in box._cgroup.dirs if (d / "pids.current").exists()] == ["0\n"]
     assert box.exec("echo still-works", timeout=30).output == "still-works\n"
     assert box.exec("cat stubborn.py", timeout=30).output == STUBBORN_BOMB
