@@ -176,7 +176,7 @@ def test_a_grading_sandbox_that_does_not_start_is_an_infrastructure_error(tmp_pa
     class Agent:
         workdir = "/workspace"
 
-        def export(self, src: str) -> Export:
+        def export(self, src: str, limits: object = None) -> Export:
             return Export(files={"roman.py": b"x = 1\n"})
 
     score = grade(bench, "roman_numerals", Agent(), BrokenGrader())  # type: ignore[arg-type]
