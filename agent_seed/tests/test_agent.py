@@ -90,6 +90,16 @@ class AgentLoopTest(unittest.TestCase):
         self.assertEqual([s.get("calls_from_text") for s in steps], [1, 1, 1])
         self.assertEqual([s["actions"][0]["tool"] for s in steps], ["editor", "bash", "submit"])
 
+    def test_a_text_call_of_an_unknown_tool_gets_the_list_of_tools(self) -> None:
+        replies = [
+            assistant(content='```json\n{"name": "edit", "arguments": {"command": "vim temperature.py"}}\n```'),
+            assistant(tool_call("submit", summary="")),
+        ]
+        _, model = self.run_agent(replies)
+        self.assertEqual(
+            model.seen[1][-1]["content"], "Error: unknown tool 'edit'; the tools are bash, editor, submit."
+        )
+
     def test_native_tool_calls_come_first(self) -> None:
         text = '```json\n{"name": "bash", "arguments": {"command": "touch from_text"}}\n```'
         replies = [
