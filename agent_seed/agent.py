@@ -80,6 +80,8 @@ class Agent:
         self.steps.append(
             {"step": len(self.steps) + 1, "tokens": reply.tokens, "model_seconds": time.monotonic() - started}
         )
+        if reply.truncated:
+            self.steps[-1]["truncated"] = True
         return reply.message
 
     def execute(self, message: dict[str, Any]) -> None:
@@ -88,7 +90,8 @@ class Agent:
         if not calls:
             calls = text_tool_calls(message.get("content") or "", {*TOOLS, "submit"}, f"text_{len(self.steps)}")
             if not calls:
-                raise FormatError(settings.FORMAT_ERROR)
+                truncated = self.steps[-1].get("truncated")
+                raise FormatError(settings.TRUNCATED_ERROR if truncated else settings.FORMAT_ERROR)
             # Recorded as a tool call, so the tool answers that follow pair with it like native ones.
             message["tool_calls"] = calls
             self.steps[-1]["calls_from_text"] = len(calls)

@@ -22,6 +22,8 @@ class Reply:
 
     message: dict[str, Any]
     tokens: int
+    truncated: bool = False
+    """The model stopped at its length limit (finish_reason "length"), so the reply may end mid-call."""
 
 
 class Model(Protocol):
@@ -139,7 +141,7 @@ def parse_reply(data: bytes) -> Reply:
         message["tool_calls"] = raw["tool_calls"]
     usage = payload.get("usage") or {}
     tokens = usage.get("total_tokens") or len(data) // 4
-    return Reply(message, int(tokens))
+    return Reply(message, int(tokens), payload["choices"][0].get("finish_reason") == "length")
 
 
 _call_ids = itertools.count(1)

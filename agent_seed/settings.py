@@ -66,3 +66,9 @@ The tools are bash (arguments: command), editor (command, path, ...) and submit 
 {"name": "submit", "arguments": {"summary": "what you changed"}}
 ```"""
 """Sent back when a reply holds no tool call, native or written in the text."""
+
+TRUNCATED_ERROR = """\
+Your reply was cut off at the model's length limit before a tool call was complete, so nothing ran. Keep each
+reply short: one tool call and no long explanation. Write a long file in parts: create it with the first part,
+then add the rest with the editor's insert command."""
+"""Sent back instead of FORMAT_ERROR when the reply without a call ended at the length limit."""

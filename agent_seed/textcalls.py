@@ -13,6 +13,7 @@ from typing import Any
 
 FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 OPENING = re.compile(r'[\[{]\s*["{]')
+TRIPLE_QUOTED = re.compile(r'"""(.*?)"""', re.DOTALL)
 SHELL_LANGUAGES = ("bash", "sh", "shell")
 NAME_KEYS = ("name", "tool", "tool_name", "function", "action")
 ARGUMENT_KEYS = ("arguments", "parameters", "args", "input", "tool_input", "action_input")
@@ -21,6 +22,9 @@ ARGUMENT_KEYS = ("arguments", "parameters", "args", "input", "tool_input", "acti
 def text_tool_calls(text: str, known: set[str], prefix: str = "text") -> list[dict[str, Any]]:
     """The tool calls written in `text`, in order: JSON objects naming a known tool, else fenced shell blocks."""
     found = _json_calls(text, known)
+    if not found and '"""' in text:
+        # Python's triple-quoted strings are the commonest way small models break the JSON of a file's text.
+        found = _json_calls(TRIPLE_QUOTED.sub(lambda m: json.dumps(m.group(1)), text), known)
     if not found:
         found = [("bash", {"command": body.strip()}) for lang, body in FENCE.findall(text) if _is_shell(lang, body)]
     return [
@@ -57,10 +61,13 @@ def _calls_in(value: Any, known: set[str]) -> list[tuple[str, dict[str, Any]]]:
         return _calls_in(value["tool_calls"], known)
     if isinstance(value.get("function"), dict):
         return _calls_in(value["function"], known)
+    args_key = next((key for key in ARGUMENT_KEYS if key in value), None)
     name_key = next((key for key in NAME_KEYS if isinstance(value.get(key), str) and value[key] in known), None)
     if name_key is None:
+        # An unknown name with explicit arguments is still a call: the model learns the tool does not exist.
+        if isinstance(value.get("name"), str) and args_key is not None and isinstance(value[args_key], dict):
+            return [(value["name"], value[args_key])]
         return []
-    args_key = next((key for key in ARGUMENT_KEYS if key in value), None)
     if args_key is None:
         # Flat form: {"name": "bash", "command": "ls"}.
         args: Any = {key: item for key, item in value.items() if key not in (name_key, "type", "id")}

@@ -385,7 +385,7 @@ def run_bench(args: argparse.Namespace) -> None:
     out.mkdir(parents=True, exist_ok=True)
     # litellm wants a key for openai/ models even when api_base is a local server that ignores it.
     env = {**os.environ, "OPENAI_API_KEY": os.environ.get("OPENAI_API_KEY") or "sk-local-no-key"}
-    console = Console()
+    console = Console(width=200)  # the table is wide; without a terminal rich would squeeze it to 80
     load_before = os.getloadavg()[1]
     rows: list[tuple[str, dict[str, Any], str]] = []
     tree = ""

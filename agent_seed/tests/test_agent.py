@@ -90,6 +90,30 @@ class AgentLoopTest(unittest.TestCase):
         self.assertEqual([s.get("calls_from_text") for s in steps], [1, 1, 1])
         self.assertEqual([s["actions"][0]["tool"] for s in steps], ["editor", "bash", "submit"])
 
+    def test_a_reply_cut_off_at_the_length_limit_gets_its_own_reminder(self) -> None:
+        cut = '```json\n{"name": "editor", "arguments": {"command": "create", "path": "a.py", "file_text": "def'
+
+        class Truncating(ScriptedModel):
+            def query(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Reply:
+                reply = super().query(messages, tools)
+                return Reply(reply.message, reply.tokens, truncated=len(self.seen) == 1)
+
+        model = Truncating([assistant(content=cut), assistant(content="Done."), assistant(tool_call("submit"))])
+        Agent(model, self.root, self.trajectory).run("task")
+        self.assertIn("cut off at the model's length limit", model.seen[1][-1]["content"])
+        self.assertIn("No tool call found", model.seen[2][-1]["content"])
+        self.assertEqual([s.get("truncated") for s in self.saved()["steps"]], [True, None, None])
+
+    def test_a_text_call_of_an_unknown_tool_gets_the_list_of_tools(self) -> None:
+        replies = [
+            assistant(content='```json\n{"name": "edit", "arguments": {"command": "vim temperature.py"}}\n```'),
+            assistant(tool_call("submit", summary="")),
+        ]
+        _, model = self.run_agent(replies)
+        self.assertEqual(
+            model.seen[1][-1]["content"], "Error: unknown tool 'edit'; the tools are bash, editor, submit."
+        )
+
     def test_native_tool_calls_come_first(self) -> None:
         text = '```json\n{"name": "bash", "arguments": {"command": "touch from_text"}}\n```'
         replies = [

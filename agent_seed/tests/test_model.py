@@ -160,6 +160,11 @@ class GatewayModelTest(unittest.TestCase):
                 ):
                     GatewayModel.from_env()
 
+    def test_a_reply_stopped_by_the_length_limit_is_marked_truncated(self) -> None:
+        cut = b'{"choices": [{"message": {"content": "```json"}, "finish_reason": "length"}]}'
+        self.assertTrue(parse_reply(cut).truncated)
+        self.assertFalse(parse_reply(json.dumps(OK_BODY).encode()).truncated)
+
     def test_malformed_response(self) -> None:
         with self.assertRaisesRegex(ModelError, "malformed"):
             parse_reply(b'{"choices": []}')

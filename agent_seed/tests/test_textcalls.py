@@ -70,9 +70,25 @@ class JsonCallTest(unittest.TestCase):
             parsed(text), [("editor", {"command": "create", "path": "a.py", "file_text": "def f():\n    return 1\n"})]
         )
 
-    def test_json_that_is_not_a_call_of_a_known_tool_is_ignored(self) -> None:
+    def test_python_triple_quoted_file_text_is_repaired(self) -> None:
+        # As Qwen2.5-Coder-1.5B wrote it on the duration_parse task.
+        text = (
+            '```json\n{\n  "name": "editor",\n  "arguments": {\n    "command": "create",\n    "path": "durations.py",\n'
+            '    "file_text": """\n    def parse_duration(text: str) -> int:\n        return 0\n    """\n  }\n}\n```'
+        )
+        file_text = "\n    def parse_duration(text: str) -> int:\n        return 0\n    "
+        self.assertEqual(
+            parsed(text), [("editor", {"command": "create", "path": "durations.py", "file_text": file_text})]
+        )
+
+    def test_an_unknown_tool_with_arguments_is_a_call_the_agent_can_refuse(self) -> None:
+        # Recorded on the slugify task: the model invented a python tool.
+        text = '```json\n{\n    "name": "python",\n    "arguments": {\n        "file": "slug.py"\n    }\n}\n```'
+        self.assertEqual(parsed(text), [("python", {"file": "slug.py"})])
+
+    def test_json_that_is_not_a_call_is_ignored(self) -> None:
         self.assertEqual(parsed('```json\n{"name": "alice", "age": 3}\n```'), [])
-        self.assertEqual(parsed('```json\n{"name": "python", "arguments": {"code": "1"}}\n```'), [])
+        self.assertEqual(parsed('```json\n{"tool": "python", "code": "1"}\n```'), [])
         self.assertEqual(parsed('```json\n{"name": "bash", "arguments": [1, 2]}\n```'), [])
         self.assertEqual(parsed('{"name": "bash", "arguments": {"command": "ls"'), [])
         self.assertEqual(parsed("No calls here, only {braces} and [brackets]."), [])
