@@ -78,8 +78,8 @@ class _Follower:
                 self.open[row["k"]] = row["status"]
                 if row["status"] == "interrupted" and before != "interrupted":
                     why = clean(row["error"] or "", 300)
-                    say = partial(self.log.warning, "%s interrupted: %s", _describe(row), why)
-                    lines.append((row["finished"] or row["started"], len(lines), say))
+                    warn = partial(self.log.warning, "%s interrupted: %s", _describe(row), why)
+                    lines.append((row["finished"] or row["started"], len(lines), warn))
         for _, _, say in sorted(lines, key=lambda line: line[:2]):
             say()
 
