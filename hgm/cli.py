@@ -277,7 +277,9 @@ def _print_diff(text: str) -> None:
     if console.is_terminal:
         from rich.syntax import Syntax
 
-        console.print(Syntax(text, "diff", theme="ansi_dark", word_wrap=True))
+        from hgm.views.story import visible
+
+        console.print(Syntax(visible(text), "diff", theme="ansi_dark", word_wrap=True))
     else:
         print(text)
 

@@ -33,7 +33,7 @@ def rate(evals: int, elapsed: float) -> str:
     if evals <= 0 or elapsed <= 0:
         return "-"
     per_hour = evals * 3600 / elapsed
-    return f"{per_hour / 60:.1f} evals/min" if per_hour >= 600 else f"{per_hour:.1f} evals/h"
+    return f"{per_hour / 60:.1f} evals/min" if per_hour >= 60 else f"{per_hour:.1f} evals/h"
 
 
 def _eta(snap: Snapshot, max_time: float | None) -> str:
@@ -68,7 +68,7 @@ def status_table(snap: Snapshot, max_time: float | None = None, grace: float | N
     table.add_row("elapsed", duration(snap.elapsed) + (f" / {duration(max_time)}" if max_time is not None else ""))
     table.add_row("rate", rate(snap.evals_done, snap.elapsed))
     table.add_row("ETA", "-" if snap.stop_reason else _eta(snap, max_time))
-    table.add_row("running", Text("\n".join(snap.running)) if snap.running else "-")
+    table.add_row("running", Text(clean("\n".join(snap.running), 5000)) if snap.running else "-")
     if snap.stop_reason:
         table.add_row("stopping", Text(_stopping(snap, grace), style="yellow"))
     return table
@@ -157,7 +157,7 @@ def node_label(n: NodeSummary, hidden: int = 0) -> Text:
 
 
 def lineage_tree(nodes: list[NodeSummary], hidden: dict[int, int] | None = None) -> Group:
-    """The lineage as guide-drawn lines that are never cut, however wide (so it greps well when piped)."""
+    """The lineage as guide-drawn lines; printed with soft_wrap they are never cut, so piped output greps well."""
     hidden = hidden or {}
     shown = {n.id for n in nodes}
     by_parent: dict[int | None, list[NodeSummary]] = {}

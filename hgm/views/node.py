@@ -28,10 +28,11 @@ def evaluations_by_node(work: Iterable[WorkRow]) -> dict[int, list[EvalResult]]:
     for w in work:
         if w.kind != "evaluate" or w.status not in ("done", "error") or w.task is None:
             continue
+        task = clean(w.task, 300)
         if w.status == "error":
-            out[w.node].append(EvalResult(w.task, ERROR, clean(w.error or "", 300)))
+            out[w.node].append(EvalResult(task, ERROR, clean(w.error or "", 300)))
         else:
-            out[w.node].append(EvalResult(w.task, SOLVED if w.success else FAILED))
+            out[w.node].append(EvalResult(task, SOLVED if w.success else FAILED))
     return out
 
 

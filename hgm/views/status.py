@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from hgm.archive import Archive
 from hgm.views.costs import RoleCost, by_role
+from hgm.views.story import clean
 
 RUNNING, STOPPING, STOPPED, DIED, NEW = "running", "stopping", "stopped", "died", "not started"
 
@@ -106,7 +107,7 @@ def run_status(archive: Archive) -> RunStatus:
     finished = [w.finished for w in work if w.finished is not None]
     live = state in (RUNNING, STOPPING)
     in_flight = [
-        f"expand {w.node} -> {w.child}" if w.kind == "expand" else f"evaluate {w.node} on {w.task}"
+        f"expand {w.node} -> {w.child}" if w.kind == "expand" else f"evaluate {w.node} on {clean(w.task or '', 200)}"
         for w in work
         if w.status == "running" and live
     ]

@@ -15,6 +15,11 @@ SUBJECT_LIMIT = 72
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def visible(text: str) -> str:
+    """Text for a terminal: control characters (escape sequences) shown as `\\x1b`, lines and tabs kept."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def clean(text: object, limit: int = FIELD_LIMIT) -> str:
     """Untrusted text as one bounded, printable string: control characters dropped, clipped with a marker."""
     value = _CONTROL.sub("", str(text)).strip()
