@@ -273,11 +273,13 @@
     };
     // Past a few dozen tasks their names cannot be read side by side: then only the hover names them.
     const named = m.tasks.length <= 60;
+    if (named) Object.assign(trace, { xgap: 2, ygap: 2 });
+    const short = (t) => (t.length > 28 ? t.slice(0, 27) + "…" : t);
     Plotly.newPlot(div, [trace], {
       height: (named ? 180 : 70) + m.nodes.length * 22,
       margin: { l: 90, r: 10, t: 10, b: named ? 150 : 40 },
-      xaxis: named ? { tickvals: m.tasks.map((t, c) => c), ticktext: m.tasks.map(escapeText), tickangle: -60,
-        showgrid: false, zeroline: false } : { title: { text: `${m.tasks.length} tasks (hover for names)` },
+      xaxis: named ? { tickvals: m.tasks.map((t, c) => c), ticktext: m.tasks.map((t) => escapeText(short(t))),
+        tickangle: -45, automargin: true, showgrid: false, zeroline: false } : { title: { text: `${m.tasks.length} tasks (hover for names)` },
         showticklabels: false, showgrid: false, zeroline: false },
       yaxis: { autorange: "reversed", showgrid: false },
     }, PLOT_CONFIG);
