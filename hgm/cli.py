@@ -225,13 +225,17 @@ def _open(run_dir: Path) -> Archive:
 @app.command()
 def tree(
     run_dir: RunDir,
-    depth: Annotated[int | None, typer.Option(min=0, help="Show nodes up to this generation.  [default: all]")] = None,
+    depth: Annotated[
+        int | None, typer.Option(min=0, show_default="all", help="Show nodes up to this generation.")
+    ] = None,
     top: Annotated[
-        int | None, typer.Option(min=1, help="Show only the best K nodes and their ancestors.  [default: all]")
+        int | None, typer.Option(min=1, show_default="all", help="Show only the best K nodes and their ancestors.")
     ] = None,
     failed: Annotated[bool, typer.Option("--failed/--no-failed", help="Show failed self-modifications.")] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list of every node.")] = False,
-    dot: Annotated[bool, typer.Option("--dot", help="Graphviz dot of every node.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", show_default="off", help="Machine-readable list of every node.")
+    ] = False,
+    dot: Annotated[bool, typer.Option("--dot", show_default="off", help="Graphviz dot of every node.")] = False,
 ) -> None:
     """Show the lineage tree: evaluations, own mean, clade estimate, status; the best-belief node is marked."""
     from hgm import report
@@ -255,7 +259,9 @@ def tree(
 def show(
     run_dir: RunDir,
     node: Annotated[int, typer.Argument(help="Node id.")],
-    show_all: Annotated[bool, typer.Option("--all", help="List every evaluation and artefact file.")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", show_default="off", help="List every evaluation and artefact file.")
+    ] = False,
     diff: Annotated[bool, typer.Option("--diff/--no-diff", help="Show the diff against the parent.")] = True,
 ) -> None:
     """Show one node: why it was made, its scores, costs by role, evaluations, artefacts and diff."""
@@ -289,9 +295,12 @@ def best(
     run_dir: RunDir,
     export: Annotated[
         Path | None,
-        typer.Option(help="Write the best agent's source and a README on running it into this new directory."),
+        typer.Option(
+            show_default="no export",
+            help="Write the best agent's source and a README on running it into this new directory.",
+        ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", show_default="off", help="Machine-readable output.")] = False,
 ) -> None:
     """Name the best-belief agent: highest lower posterior quantile of its success rate."""
     from hgm import report
@@ -333,7 +342,9 @@ def diff(
     run_dir: RunDir,
     a: Annotated[int, typer.Argument(help="Node id to diff from.")],
     b: Annotated[int, typer.Argument(help="Node id to diff to.")],
-    stat: Annotated[bool, typer.Option("--stat", help="Only the changed files and line counts.")] = False,
+    stat: Annotated[
+        bool, typer.Option("--stat", show_default="off", help="Only the changed files and line counts.")
+    ] = False,
 ) -> None:
     """Show how the agent's source differs between any two nodes (e.g. the seed 0 and the best)."""
     from hgm.views.lineage import diff_nodes
@@ -346,10 +357,13 @@ def diff(
 def html_report(
     run_dir: RunDir,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="HTML file to write.  [default: RUN_DIR/report.html]")
+        Path | None, typer.Option("--output", "-o", show_default="RUN_DIR/report.html", help="HTML file to write.")
     ] = None,
     watch: Annotated[
-        bool, typer.Option("--watch", help="Rewrite the report while the run goes on; the page reloads itself.")
+        bool,
+        typer.Option(
+            "--watch", show_default="off", help="Rewrite the report while the run goes on; the page reloads itself."
+        ),
     ] = False,
     every: Annotated[float, typer.Option(min=1, help="Seconds between rewrites with --watch.")] = 30.0,
 ) -> None:
