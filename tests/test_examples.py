@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from hgm.archive import Archive
 from hgm.config import load_config
 from hgm.engine import Engine
