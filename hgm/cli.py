@@ -271,11 +271,10 @@ def show(
     with user_errors(), _open(run_dir) as archive:
         detail = node_detail(archive, node)
         console.print(node_view(detail, str(archive.node_dir(node)), show_all), soft_wrap=not console.is_terminal)
-        if diff and detail.summary.commit:
-            parent = archive.node(detail.summary.parent) if detail.summary.parent is not None else None
-            title = f"diff against parent (node {parent.id})" if parent else "the seed agent's files"
-            console.rule(title, align="left", style="dim")
-            _print_diff(archive.diff(parent.commit_sha if parent else None, detail.summary.commit))
+        parent = archive.node(detail.summary.parent) if detail.summary.parent is not None else None
+        if diff and detail.summary.commit and parent is not None and parent.commit_sha:
+            console.rule(f"diff against parent (node {parent.id})", align="left", style="dim")
+            _print_diff(archive.diff(parent.commit_sha, detail.summary.commit))
 
 
 def _print_diff(text: str) -> None:

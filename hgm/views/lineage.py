@@ -35,7 +35,7 @@ def parent_diffs(archive: Archive, commits: Iterable[str], limit: int = DIFF_LIM
     if not wanted:
         return {}
     args = ["git", f"--git-dir={archive.lineage_path}", "log", "--stdin", "--no-walk=unsorted", "-p", "--no-color"]
-    args += ["--no-ext-diff", "--no-textconv", "--format=%x00%H"]
+    args += ["--no-renames", "--no-ext-diff", "--no-textconv", "--format=%x00%H"]
     out: dict[str, list[str]] = {}
     sizes: dict[str, int] = {}
     current: str | None = None
