@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -76,7 +77,7 @@ def screenshots(browser: object, run: Path, page_path: Path, dest: Path, select:
         best = next((n for n in summarize(archive) if n.best), None)
         label = "-" if best is None else f"node {best.id}: {best.n_success}/{best.n_evals} solved"
         console.print(f"$ hgm status {run.name}", style="bold", highlight=False)
-        console.print(status_view(run_status(archive), label))
+        console.print(status_view(replace(run_status(archive), path=str(run)), label))
     svg = console.export_svg(title="hgm status")
     width, height = (math.ceil(float(v)) for v in re.findall(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)[0])
     page = browser.new_page(viewport={"width": width, "height": height})  # type: ignore[attr-defined]

@@ -325,12 +325,14 @@ def best(
 @app.command()
 def status(run_dir: RunDir) -> None:
     """Show whether a run is running or why it stopped, its budgets used and left, rate, ETA and cost by role."""
+    from dataclasses import replace
+
     from hgm import report
     from hgm.views.render import status_view
     from hgm.views.status import run_status
 
     with user_errors(), _open(run_dir) as archive:
-        state = run_status(archive)
+        state = replace(run_status(archive), path=str(run_dir))  # as typed, so the resume hint works as shown
         best = next((n for n in report.summarize(archive) if n.best), None)
         label = "-" if best is None else f"node {best.id}: {best.n_success}/{best.n_evals} solved"
         console.print(status_view(state, label), soft_wrap=not console.is_terminal)

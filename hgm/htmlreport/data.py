@@ -70,7 +70,8 @@ def history(archive: Archive, nodes: list[NodeSummary], epsilon: float) -> dict[
         if n.true_quality is not None:
             true_q[n.id] = n.true_quality
     for row in archive.nodes():
-        created[row.id] = row.created
+        if row.id < size:  # a live run may have made nodes since `nodes` was read
+            created[row.id] = row.created
     out: dict[str, list[Any]] = {k: [] for k in ("evals", "node", "lower", "mean", "q", "best_q", "cost")}
     simulated = not np.isnan(true_q).all()
     cost, w_i = 0.0, 0
@@ -80,7 +81,7 @@ def history(archive: Archive, nodes: list[NodeSummary], epsilon: float) -> dict[
             cost += work[w_i].cost
             w_i += 1
         node = ev.node
-        if node >= size:
+        if node >= size:  # evaluated after `nodes` was read, in a live run
             continue
         if ev.success:
             s[node] += 1
