@@ -288,13 +288,10 @@
 
   // ---- start -----------------------------------------------------------------------------------------------------
 
-  const timing = {};
-  const timed = (name, fn) => { const t0 = performance.now(); fn(); timing[name] = performance.now() - t0; };
-  timed("summary", summary);
-  timed("tree", tree);
-  timed("curves", curves);
-  timed("matrix", matrix);
-  window.hgmTiming = timing;
+  summary();
+  tree();
+  curves();
+  matrix();
   const goto = document.getElementById("goto");
   goto.addEventListener("change", () => select(Number(goto.value)));
   document.getElementById("show-best").addEventListener("click", () => run.best !== null && select(run.best));

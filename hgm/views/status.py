@@ -71,10 +71,6 @@ class RunStatus:
     costs: list[RoleCost] = field(default_factory=list)
 
     @property
-    def rate_per_hour(self) -> float | None:
-        return self.evals_done * 3600 / self.elapsed if self.evals_done and self.elapsed > 0 else None
-
-    @property
     def eta(self) -> Eta | None:
         if self.state not in (RUNNING, STOPPING):
             return None
