@@ -140,7 +140,7 @@
       margin: { l: 40, r: 10, t: 10, b: 30 }, showlegend: false, hovermode: "closest", dragmode: "pan",
       xaxis: { visible: false, zeroline: false },
       yaxis: { title: { text: "generation" }, autorange: "reversed", zeroline: false, tick0: 0,
-        dtick: Math.max(1, Math.ceil(Math.max(...nodes.y) / 12)) },
+        dtick: Math.max(1, Math.ceil(nodes.y.reduce((a, b) => Math.max(a, b), 0) / 12)) },
     };
     Plotly.newPlot(treeDiv, traces, layout, PLOT_CONFIG);
     treeDiv.on("plotly_click", (event) => {
