@@ -373,11 +373,14 @@ def html_report(
 
     output = output or run_dir / "report.html"
     with user_errors():
-        if watch:
-            watch_report(run_dir, output, every, on_write=lambda note: err.print(note, highlight=False))
-        else:
-            with _open(run_dir) as archive:
-                write_report(archive, output)
+        try:
+            if watch:
+                watch_report(run_dir, output, every, on_write=lambda note: err.print(note, highlight=False))
+            else:
+                with _open(run_dir) as archive:
+                    write_report(archive, output)
+        except OSError as exc:
+            raise ArchiveError(f"cannot write the report to {output}: {exc.strerror or exc}") from None
     console.print(f"wrote {output}", highlight=False)
 
 

@@ -162,3 +162,6 @@ def test_report_command_writes_into_the_run_by_default(story_run: Path, tmp_path
     assert result.exit_code == 0 and other.is_file()
     missing = CliRunner().invoke(app, ["report", str(tmp_path / "nothing")])
     assert missing.exit_code == 2 and "not an hgm run directory" in missing.output
+    (tmp_path / "taken").write_text("a file, not a folder")
+    blocked = CliRunner().invoke(app, ["report", str(story_run), "-o", str(tmp_path / "taken" / "r.html")])
+    assert blocked.exit_code == 2 and "cannot write the report to" in blocked.output
