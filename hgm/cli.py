@@ -300,8 +300,17 @@ def _open(run_dir: Path) -> Archive:
 @app.command()
 def tree(
     run_dir: RunDir,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list of nodes.")] = False,
-    dot: Annotated[bool, typer.Option("--dot", help="Graphviz dot.")] = False,
+    depth: Annotated[
+        int | None, typer.Option(min=0, show_default="all", help="Show nodes up to this generation.")
+    ] = None,
+    top: Annotated[
+        int | None, typer.Option(min=1, show_default="all", help="Show only the best K nodes and their ancestors.")
+    ] = None,
+    failed: Annotated[bool, typer.Option("--failed/--no-failed", help="Show failed self-modifications.")] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", show_default="off", help="Machine-readable list of every node.")
+    ] = False,
+    dot: Annotated[bool, typer.Option("--dot", show_default="off", help="Graphviz dot of every node.")] = False,
 ) -> None:
     """Show the lineage tree: evaluations, own mean, clade estimate, status; the best-belief node is marked."""
     from hgm import report
@@ -317,49 +326,55 @@ def tree(
         else:
             from hgm.display import lineage_tree
 
-            console.print(lineage_tree(report.summarize(archive)))
+            nodes, hidden = report.select(report.summarize(archive), depth=depth, top=top, failed=failed)
+            console.print(lineage_tree(nodes, hidden), soft_wrap=True)
 
 
 @app.command()
-def show(run_dir: RunDir, node: Annotated[int, typer.Argument(help="Node id.")]) -> None:
-    """Show one node: its diff against the parent, its evaluations, its artefacts and model calls."""
-    from hgm import report
+def show(
+    run_dir: RunDir,
+    node: Annotated[int, typer.Argument(help="Node id.")],
+    show_all: Annotated[
+        bool, typer.Option("--all", show_default="off", help="List every evaluation and artefact file.")
+    ] = False,
+    diff: Annotated[bool, typer.Option("--diff/--no-diff", help="Show the diff against the parent.")] = True,
+) -> None:
+    """Show one node: why it was made, its scores, costs by role, evaluations, artefacts and diff."""
+    from hgm.views.node import node_detail
+    from hgm.views.render import node_view
 
     with user_errors(), _open(run_dir) as archive:
-        summary = {n.id: n for n in report.summarize(archive)}.get(node)
-        if summary is None:
-            raise ArchiveError(f"{run_dir} has no node {node}; `hgm tree {run_dir}` lists them")
-        console.rule(f"node {node}")
-        for key, value in asdict(summary).items():
-            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
-        parent = archive.node(summary.parent) if summary.parent is not None else None
-        if summary.commit:
-            console.rule("diff against parent")
-            console.print(
-                archive.diff(parent.commit_sha if parent else None, summary.commit), highlight=False, markup=False
-            )
-        evals = [w for w in archive.work(node=node, kind="evaluate") if w.status in ("done", "error")]
-        console.rule(f"evaluations ({len(evals)})")
-        for w in evals:
-            verdict = "error: " + (w.error or "") if w.status == "error" else ("solved" if w.success else "failed")
-            console.print(f"{w.task}: {verdict}", highlight=False, markup=False)
-        files = archive.artefacts(node)
-        console.rule(f"artefacts ({len(files)})")
-        for path in files:
-            console.print(str(path), highlight=False)
-        calls = archive.llm_calls(node)
-        if calls:
-            console.rule(f"model calls ({len(calls)})")
-            cost = sum(c["cost"] or 0 for c in calls)
-            tokens = sum((c["prompt_tokens"] or 0) + (c["completion_tokens"] or 0) for c in calls)
-            console.print(f"{len(calls)} calls, {tokens} tokens, ${cost:.4f}", highlight=False)
+        detail = node_detail(archive, node)
+        console.print(node_view(detail, str(archive.node_dir(node)), show_all), soft_wrap=not console.is_terminal)
+        parent = archive.node(detail.summary.parent) if detail.summary.parent is not None else None
+        if diff and detail.summary.commit and parent is not None and parent.commit_sha:
+            console.rule(f"diff against parent (node {parent.id})", align="left", style="dim")
+            _print_diff(archive.diff(parent.commit_sha, detail.summary.commit))
+
+
+def _print_diff(text: str) -> None:
+    """A diff, coloured on a terminal and byte-for-byte otherwise (agent text: never read as markup)."""
+    if console.is_terminal:
+        from rich.syntax import Syntax
+
+        from hgm.views.story import visible
+
+        console.print(Syntax(visible(text), "diff", theme="ansi_dark", word_wrap=True))
+    else:
+        print(text)
 
 
 @app.command()
 def best(
     run_dir: RunDir,
-    export: Annotated[Path | None, typer.Option(help="Write the best agent's source into this directory.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            show_default="no export",
+            help="Write the best agent's source and a README on running it into this new directory.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", show_default="off", help="Machine-readable output.")] = False,
 ) -> None:
     """Name the best-belief agent: highest lower posterior quantile of its success rate."""
     from hgm import report
@@ -379,7 +394,69 @@ def best(
             if node.true_quality is not None:
                 console.print(f"true quality (simulated world): {node.true_quality:.3f}", highlight=False)
         if export is not None:
-            err.print(f"exported to {export}", highlight=False)
+            err.print(f"exported to {export}; {export}/README.md tells how to run it", highlight=False)
+
+
+@app.command()
+def status(run_dir: RunDir) -> None:
+    """Show whether a run is running or why it stopped, its budgets used and left, rate, ETA and cost by role."""
+    from dataclasses import replace
+
+    from hgm import report
+    from hgm.views.render import status_view
+    from hgm.views.status import run_status
+
+    with user_errors(), _open(run_dir) as archive:
+        state = replace(run_status(archive), path=str(run_dir))  # as typed, so the resume hint works as shown
+        best = next((n for n in report.summarize(archive) if n.best), None)
+        label = "-" if best is None else f"node {best.id}: {best.n_success}/{best.n_evals} solved"
+        console.print(status_view(state, label), soft_wrap=not console.is_terminal)
+
+
+@app.command()
+def diff(
+    run_dir: RunDir,
+    a: Annotated[int, typer.Argument(help="Node id to diff from.")],
+    b: Annotated[int, typer.Argument(help="Node id to diff to.")],
+    stat: Annotated[
+        bool, typer.Option("--stat", show_default="off", help="Only the changed files and line counts.")
+    ] = False,
+) -> None:
+    """Show how the agent's source differs between any two nodes (e.g. the seed 0 and the best)."""
+    from hgm.views.lineage import diff_nodes
+
+    with user_errors(), _open(run_dir) as archive:
+        _print_diff(diff_nodes(archive, a, b, stat=stat))
+
+
+@app.command("report")
+def html_report(
+    run_dir: RunDir,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", show_default="RUN_DIR/report.html", help="HTML file to write.")
+    ] = None,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch", show_default="off", help="Rewrite the report while the run goes on; the page reloads itself."
+        ),
+    ] = False,
+    every: Annotated[float, typer.Option(min=1, help="Seconds between rewrites with --watch.")] = 30.0,
+) -> None:
+    """Write one self-contained HTML page (works offline): lineage tree, score and cost curves, solve matrix."""
+    from hgm.htmlreport import watch_report, write_report
+
+    output = output or run_dir / "report.html"
+    with user_errors():
+        try:
+            if watch:
+                watch_report(run_dir, output, every, on_write=lambda note: err.print(note, highlight=False))
+            else:
+                with _open(run_dir) as archive:
+                    write_report(archive, output)
+        except OSError as exc:
+            raise ArchiveError(f"cannot write the report to {output}: {exc.strerror or exc}") from None
+    console.print(f"wrote {output}", highlight=False)
 
 
 @app.command()

@@ -1,25 +1,62 @@
-"""Rich renderings: the live run panel and the lineage tree."""
+"""Rich renderings: the live run panel, plain progress lines for pipes and logs, and the lineage tree."""
 
 from __future__ import annotations
 
-from rich.table import Table
-from rich.tree import Tree as RichTree
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from hgm.config import RunConfig
 from hgm.engine import Snapshot
 from hgm.report import NodeSummary
+from hgm.views.status import eta
+from hgm.views.story import clean
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d{hours:02d}h{minutes:02d}m"
     return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
-def status_table(snap: Snapshot) -> Table:
+def rate(evals: int, elapsed: float) -> str:
+    """Evaluations per hour or per minute, whichever reads better."""
+    if evals <= 0 or elapsed <= 0:
+        return "-"
+    per_hour = evals * 3600 / elapsed
+    return f"{per_hour / 60:.1f} evals/min" if per_hour >= 60 else f"{per_hour:.1f} evals/h"
+
+
+def _eta(snap: Snapshot, max_time: float | None) -> str:
+    estimate = eta(snap.evals_done, snap.eval_budget, snap.elapsed, snap.spent, snap.max_cost, max_time)
+    if estimate is None:
+        return "-"
+    return f"{duration(estimate.seconds)} ({estimate.budget} budget)"
+
+
+def _stopping(snap: Snapshot, grace: float | None) -> str:
+    within = f" (up to {grace:g}s)" if grace is not None else ""
+    if not snap.running:
+        return snap.stop_reason
+    return f"{snap.stop_reason}; letting {len(snap.running)} job(s) in flight finish{within}; Ctrl-C again cancels them"
+
+
+def status_table(snap: Snapshot, max_time: float | None = None, grace: float | None = None) -> Table:
+    """The live panel: progress, budgets, rate and ETA, the best agent so far, and the work in flight."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("evaluations", f"{snap.evals_done} / {snap.eval_budget}")
+    share = f" ({snap.evals_done / snap.eval_budget:.0%})" if snap.eval_budget else ""
+    table.add_row("evaluations", f"{snap.evals_done} / {snap.eval_budget}{share}")
     table.add_row("nodes", f"{snap.nodes} ({snap.failed_nodes} failed)")
     if snap.best is None:
         table.add_row("best belief", "-")
@@ -28,35 +65,114 @@ def status_table(snap: Snapshot) -> Table:
         table.add_row("best belief", f"node {snap.best}: {s}/{s + f} solved ({s / max(s + f, 1):.0%})")
     cost = f"${snap.spent:.4f}" + (f" / ${snap.max_cost:.2f}" if snap.max_cost is not None else "")
     table.add_row("cost", cost)
-    table.add_row("elapsed", _duration(snap.elapsed))
-    table.add_row("running", "\n".join(snap.running) if snap.running else "-")
+    table.add_row("elapsed", duration(snap.elapsed) + (f" / {duration(max_time)}" if max_time is not None else ""))
+    table.add_row("rate", rate(snap.evals_done, snap.elapsed))
+    table.add_row("ETA", "-" if snap.stop_reason else _eta(snap, max_time))
+    table.add_row("running", Text(clean("\n".join(snap.running), 5000)) if snap.running else "-")
     if snap.stop_reason:
-        table.add_row("stopping", snap.stop_reason)
+        table.add_row("stopping", Text(_stopping(snap, grace), style="yellow"))
     return table
 
 
-def _label(n: NodeSummary) -> str:
+def progress_line(snap: Snapshot, max_time: float | None = None) -> str:
+    """The run's state on one line, for output that is not a terminal."""
+    best = "-"
+    if snap.best is not None:
+        s, f = snap.best_own
+        best = f"node {snap.best} ({s}/{s + f})"
+    cost = f"${snap.spent:.4f}" + (f"/${snap.max_cost:.2f}" if snap.max_cost is not None else "")
+    elapsed = duration(snap.elapsed) + (f"/{duration(max_time)}" if max_time is not None else "")
+    return (
+        f"{time.strftime('%H:%M:%S')} evals {snap.evals_done}/{snap.eval_budget} nodes {snap.nodes} "
+        f"({snap.failed_nodes} failed) best {best} cost {cost} elapsed {elapsed} "
+        f"rate {rate(snap.evals_done, snap.elapsed)} ETA {_eta(snap, max_time)} running {len(snap.running)}"
+    )
+
+
+class ProgressLines:
+    """Prints a progress line when something changed and `every` seconds passed, and each new stop reason at once."""
+
+    def __init__(
+        self,
+        console: Console,
+        max_time: float | None = None,
+        grace: float | None = None,
+        every: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.console = console
+        self.max_time = max_time
+        self.grace = grace
+        self.every = every
+        self.clock = clock
+        self._last_at: float | None = None
+        self._last_key: tuple[int, int] | None = None
+        self._reason = ""
+
+    def __call__(self, snap: Snapshot) -> None:
+        if snap.stop_reason and snap.stop_reason != self._reason:
+            self._reason = snap.stop_reason
+            self._print(f"stopping: {_stopping(snap, self.grace)}")
+        key = (snap.evals_done, snap.nodes)
+        now = self.clock()
+        due = self._last_at is None or now - self._last_at >= self.every
+        if key != self._last_key and due:
+            self._last_at, self._last_key = now, key
+            self._print(progress_line(snap, self.max_time))
+
+    def _print(self, line: str) -> None:
+        self.console.print(line, highlight=False, markup=False, soft_wrap=True)
+        self.console.file.flush()
+
+
+def progress(console: Console, config: RunConfig) -> tuple[AbstractContextManager[Any], Callable[[Snapshot], None]]:
+    """What shows a run's progress on `console`: a live panel on a terminal, else plain lines every 30 seconds."""
+    max_time, grace = config.budget.max_time, config.shutdown_grace
+    if not console.is_terminal:
+        return nullcontext(), ProgressLines(console, max_time, grace)
+    live = Live(console=console, refresh_per_second=4, transient=False)
+
+    def on_tick(snap: Snapshot) -> None:
+        live.update(status_table(snap, max_time, grace))
+
+    return live, on_tick
+
+
+def node_label(n: NodeSummary, hidden: int = 0) -> Text:
+    """One node of the tree: id, solved/evaluated, own mean, clade estimate, status; failures say why."""
     mean = f"{n.mean:.2f}" if n.mean is not None else "  - "
     cmp = f"{n.cmp:.2f}" if n.cmp is not None else "  - "
-    text = f"[bold]{n.id}[/bold]  {n.n_success}/{n.n_evals}  own {mean}  cmp {cmp}  {n.status}"
-    if n.status == "failed" and n.reason:
-        text = f"[red]{text}[/red] [dim]({n.reason[:60]})[/dim]"
+    style = "green" if n.best else "red" if n.status == "failed" else ""
+    text = Text.assemble((str(n.id), "bold"), f"  {n.n_success}/{n.n_evals}  own {mean}  cmp {cmp}  {n.status}")
+    text.stylize(style)
     if n.true_quality is not None:
-        text += f"  [dim]q={n.true_quality:.2f}[/dim]"
+        text.append(f"  q={n.true_quality:.2f}", style="dim")
+    if n.status == "failed" and n.reason:
+        text.append(f"  ({clean(' '.join(n.reason.split()), 200)})", style="dim")
     if n.best:
-        text = f"[green]{text}  ★ best[/green]"
+        text.append("  ★ best", style="bold green")
+    if hidden:
+        text.append(f"  … {hidden} hidden below", style="dim")
     return text
 
 
-def lineage_tree(nodes: list[NodeSummary]) -> RichTree:
+def lineage_tree(nodes: list[NodeSummary], hidden: dict[int, int] | None = None) -> Group:
+    """The lineage as guide-drawn lines; printed with soft_wrap they are never cut, so piped output greps well."""
+    hidden = hidden or {}
+    shown = {n.id for n in nodes}
     by_parent: dict[int | None, list[NodeSummary]] = {}
     for n in nodes:
-        by_parent.setdefault(n.parent, []).append(n)
+        parent = n.parent if n.parent in shown else None
+        by_parent.setdefault(parent, []).append(n)
+    lines = [Text("lineage  (id  solved/evaluated  own mean  clade estimate  status)", style="bold")]
     roots = by_parent.get(None, [])
-    top = RichTree("[bold]lineage[/bold]  (id  solved/evaluated  own mean  clade estimate  status)")
-    stack = [(top, n) for n in reversed(roots)]
+    stack: list[tuple[str, bool, NodeSummary]] = [
+        ("", i == len(roots) - 1, n) for i, n in reversed(list(enumerate(roots)))
+    ]
     while stack:
-        branch, n = stack.pop()
-        child_branch = branch.add(_label(n))
-        stack.extend((child_branch, c) for c in reversed(by_parent.get(n.id, [])))
-    return top
+        prefix, last, n = stack.pop()
+        lines.append(Text(prefix + ("└── " if last else "├── "), style="dim") + node_label(n, hidden.get(n.id, 0)))
+        children = by_parent.get(n.id, [])
+        inner = prefix + ("    " if last else "│   ")
+        stack.extend((inner, i == len(children) - 1, c) for i, c in reversed(list(enumerate(children))))
+    return Group(*lines)

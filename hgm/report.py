@@ -98,6 +98,39 @@ def tree_dot(archive: Archive) -> str:
     return "\n".join(lines)
 
 
+def ranked(nodes: list[NodeSummary]) -> list[NodeSummary]:
+    """Evaluated nodes, best first, in the order that names the best-belief node (lower bound, then id)."""
+    return sorted((n for n in nodes if n.n_evals), key=lambda n: (-n.lower_bound, n.id))
+
+
+def select(
+    nodes: list[NodeSummary], *, depth: int | None = None, top: int | None = None, failed: bool = True
+) -> tuple[list[NodeSummary], dict[int, int]]:
+    """The nodes a filtered tree shows, and for each shown node how many of its descendants it hides."""
+    by_id = {n.id: n for n in nodes}
+    level: dict[int, int] = {}
+    for n in sorted(nodes, key=lambda n: n.id):  # a parent's id is always below its children's
+        level[n.id] = 0 if n.parent is None else level.get(n.parent, -1) + 1
+    keep = {n.id for n in nodes}
+    if top is not None:
+        keep = set()
+        for n in ranked(nodes)[:top]:
+            a: int | None = n.id
+            while a is not None and a not in keep:
+                keep.add(a)
+                a = by_id[a].parent if a in by_id else None
+    if depth is not None:
+        keep = {i for i in keep if level[i] <= depth}
+    if not failed:
+        keep = {i for i in keep if by_id[i].status != "failed"}
+    below = dict.fromkeys(by_id, 0)
+    for n in sorted(nodes, key=lambda n: -n.id):
+        if n.parent is not None and n.parent in below:
+            below[n.parent] += below[n.id] + (n.id not in keep)
+    shown = [n for n in nodes if n.id in keep]
+    return shown, {i: below[i] for i in keep if below[i]}
+
+
 def best_summary(archive: Archive) -> NodeSummary:
     for n in summarize(archive):
         if n.best:
@@ -105,10 +138,68 @@ def best_summary(archive: Archive) -> NodeSummary:
     raise ArchiveError(f"{archive.path} has no evaluated node yet; wait for the run to evaluate its root")
 
 
+EXPORT_README = """\
+# hgm agent: node {node} of {run}
+
+This directory holds the source of node {node} of the hgm run in `{run}`: a coding agent that rewrote itself,
+exported with `hgm best --export`. It solved {solved}/{evaluated} of the benchmark tasks it was evaluated on
+(lower {epsilon:g} posterior bound of its success rate: {lower_bound:.3f}; lineage commit {commit}).
+
+It needs only Python 3.11+ and its standard library.
+
+## Run it on a repository of your own
+
+The agent talks to an OpenAI-compatible `/v1/chat/completions` endpoint over plain HTTP (or a unix socket):
+a local server such as llama.cpp's `llama-server`, vLLM or Ollama, or a proxy in front of a hosted provider.
+
+```sh
+cat > /tmp/task.md <<'TASK'
+Describe the change you want, as you would in an issue: what is wrong, what should happen instead.
+TASK
+export HGM_GATEWAY=http://127.0.0.1:8000    # the server's address (http://HOST:PORT or unix:///path/to.sock)
+export HGM_MODEL=my-model                   # the model name that server expects
+export HGM_TOKEN=...                        # sent as `Authorization: Bearer ...`: the server's key, or any word
+cd {dest}
+python3 -m agent_seed --task /tmp/task.md --workdir /path/to/your/repo --trajectory /tmp/trajectory.json
+```
+
+Instead of `HGM_TOKEN`, `HGM_TOKEN_FILE` may name a file holding the token, so that it appears in no environment.
+The agent runs shell commands and edits files inside `--workdir`, with your user's rights and no sandbox: give it
+a copy or a clean git checkout, and read its changes (`git -C /path/to/your/repo diff`) before you keep them.
+`--max-steps N` and `--max-tokens N` bound a run; `agent_seed/README.md` describes the agent and its exit codes
+(0 submitted, 3 at a step or token limit, 1 model or gateway error, 2 bad usage).
+
+## Score it on a benchmark
+
+```sh
+hgm bench {dest} --benchmark builtin --json
+```
+"""
+
+
 def export(archive: Archive, node: NodeSummary, dest: Path) -> None:
-    """Write a node's agent source into an empty or new directory."""
+    """Write a node's agent source into an empty or new directory, with a README telling how to run it."""
     if dest.exists() and any(dest.iterdir()):
         raise ArchiveError(f"{dest} exists and is not empty; choose an empty or new directory")
     if node.commit is None:
         raise ArchiveError(f"node {node.id} has no source to export")
     archive.checkout(node.commit, dest)
+    text = EXPORT_README.format(
+        node=node.id,
+        run=archive.path,
+        solved=node.n_success,
+        evaluated=node.n_evals,
+        epsilon=epsilon_of(archive),
+        lower_bound=node.lower_bound,
+        commit=node.commit,
+        dest=dest.absolute(),
+    )
+    # An agent may have written its own README (even as a link): ours goes beside it, and never through a link.
+    for name in ("README.md", "README-hgm.md", "README-hgm-export.md"):
+        try:
+            with (dest / name).open("x", encoding="utf-8") as handle:
+                handle.write(text)
+            return
+        except FileExistsError:
+            continue
+    raise ArchiveError(f"node {node.id}'s source already has files named like the README hgm writes; see {dest}")

@@ -90,8 +90,8 @@ def test_displays_render(tmp_path: Path):
     snap = engine.snapshot()
     assert snap.evals_done == 20 and snap.best is not None
     assert status_table(snap).row_count >= 5
-    tree = lineage_tree(summarize(archive))
-    assert len(tree.children) == 1
+    nodes = summarize(archive)
+    assert len(lineage_tree(nodes).renderables) == len(nodes) + 1  # a header, then one line per node
 
 
 def test_inspection_while_a_run_is_in_progress(tmp_path: Path):
