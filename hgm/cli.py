@@ -10,14 +10,13 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.live import Live
 
 from hgm import preflight
 from hgm.archive import Archive, ArchiveError, check_new_run_dir, is_run_dir
@@ -104,20 +103,15 @@ def _execute(archive: Archive, config: RunConfig, interrupts: Interrupts, *, liv
 
 def _work(archive: Archive, config: RunConfig, interrupts: Interrupts, *, live: bool, summary: bool) -> Engine:
     world = make_world(config, archive)
-    display: Live | None = None
+    display: AbstractContextManager[Any] = nullcontext()
     on_tick: Callable[[Snapshot], None] | None = None
-    if live and console.is_terminal:
-        from hgm.display import status_table
+    if live:
+        from hgm.display import progress
 
-        display = Live(console=console, refresh_per_second=4, transient=False)
-
-        def on_tick(snap: Snapshot) -> None:
-            assert display is not None
-            display.update(status_table(snap))
-
+        display, on_tick = progress(console, config)
     engine = Engine(archive, world, config, on_tick=on_tick, interrupts=interrupts)
     try:
-        with display if display is not None else nullcontext():
+        with display:
             reason = engine.run()
     except (sqlite3.OperationalError, OSError) as exc:
         if not _disk_full(exc):

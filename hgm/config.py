@@ -68,6 +68,17 @@ class SimConfig(Strict):
     cost_per_expansion: float = Field(0.0, ge=0, description="Simulated USD per expansion.")
 
 
+class RoleLimits(Strict):
+    max_tokens: int | None = Field(None, gt=0, description="Completion tokens one model call may produce.")
+    timeout: float | None = Field(None, gt=0, description="Seconds to wait for one answer (default 600).")
+
+
+class ModelLimits(Strict):
+    agent: RoleLimits = Field(default_factory=RoleLimits)
+    selfmod: RoleLimits = Field(default_factory=RoleLimits)
+    diagnosis: RoleLimits = Field(default_factory=RoleLimits)
+
+
 class CodingConfig(Strict):
     benchmark: str = Field("builtin", description="Benchmark the agents are scored on.")
     benchmark_path: str | None = Field(None, description="Where the benchmark's tasks live (default: built in).")
@@ -87,6 +98,10 @@ class CodingConfig(Strict):
     output_cost_per_token: float | None = Field(None, ge=0, description="USD per completion token (overrides).")
     max_cost_per_call: float | None = Field(None, ge=0, description="USD one model call may cost.")
     max_cost_per_node: float | None = Field(None, ge=0, description="USD all model calls for one node may cost.")
+    limits: ModelLimits = Field(default_factory=ModelLimits)
+    diagnosis_prompt_chars: int = Field(
+        60_000, ge=4_000, description="Characters of the diagnosis prompt: size it to the model's context and speed."
+    )
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
 
 

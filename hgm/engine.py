@@ -24,8 +24,10 @@ from hgm.archive import Archive, NodeRow, WorkRow
 from hgm.config import RunConfig
 from hgm.interfaces import Evaluation, Expansion, NodeRef, World
 from hgm.policy import Decision, SearchParams, best_belief, make_policy
+from hgm.runlog import run_log
 from hgm.scratch import mkdtemp, run_scratch
 from hgm.tree import Tree
+from hgm.views.story import commit_message
 
 CANCELLED = "cancelled"
 CANCEL_WAIT = 10.0
@@ -219,7 +221,7 @@ class Engine:
 
     def run(self) -> str:
         """Run until the budget is spent, nothing is left to do, or a stop is requested; return why it stopped."""
-        with run_scratch(self.archive.path):
+        with run_scratch(self.archive.path), run_log(self.archive):
             if self.interrupts is not None:
                 return self._run()
             self.interrupts = Interrupts()
@@ -415,7 +417,7 @@ class Engine:
             assert job.scratch is not None
             parent_sha = self._commits[job.node]
             sha = self.archive.commit_source(
-                job.child, job.scratch / "child", parent_sha, f"node {job.child}: child of node {job.node}"
+                job.child, job.scratch / "child", parent_sha, commit_message(job.child, job.node, result.artefacts)
             )
         if result.artefacts:
             self.archive.save_artefacts(job.child, result.artefacts)

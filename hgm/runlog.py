@@ -140,8 +140,25 @@ def _cost(row: sqlite3.Row) -> str:
 
 @contextmanager
 def run_log(archive: Archive, poll: float = 1.0) -> Iterator[Path]:
-    """Keep RUN/run.log up to date while the block runs (appending, so resumed runs continue the same file)."""
+    """Keep RUN/run.log up to date while the block runs (appending, so resumed runs continue the same file).
+
+    Nested use for the same run (the engine's own, inside a caller's) keeps the one log it already has.
+    """
     path = archive.path / LOG_NAME
+    if str(path) in _active:
+        yield path
+        return
+    _active.add(str(path))
+    try:
+        yield from _logging(archive, path, poll)
+    finally:
+        _active.discard(str(path))
+
+
+_active: set[str] = set()
+
+
+def _logging(archive: Archive, path: Path, poll: float) -> Iterator[Path]:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.setLevel(logging.INFO)

@@ -155,7 +155,7 @@ def test_every_option_of_these_commands_shows_its_default():
     for command, count in OPTIONS.items():
         result = CliRunner().invoke(app, [command, "--help"], terminal_width=250, env={"COLUMNS": "250"})
         # Boxed (rich help) or plain (click's): one line per option at this width either way.
-        options = [line for line in result.output.splitlines() if re.match(r"[│ ]*--(?!help)", line)]
+        options = [line for line in result.output.splitlines() if re.match(r"[│ ]*(-\w, )?--(?!help)", line)]
         assert len(options) == count, command
         for line in options:
             assert "[default: " in line, f"hgm {command}: {line.strip()}"

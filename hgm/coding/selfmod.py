@@ -26,7 +26,6 @@ from hgm.sandboxes import SandboxError, open_sandbox
 from hgm.sandboxes.export import Export, ExportLimits
 
 MiB = 1024 * 1024
-SOURCE_LIMIT = 40_000
 # A child's whole source: what a coding agent of this kind plausibly needs, and no more.
 CHILD_LIMITS = ExportLimits(max_files=2_000, max_file_bytes=1 * MiB, max_total_bytes=16 * MiB)
 TEST_COMMAND = "python3 -c 'import agent_seed' && python3 -m unittest discover -s agent_seed/tests -t ."
@@ -89,12 +88,20 @@ def parse_diagnosis(text: str) -> dict[str, Any]:
     raise DiagnosisError(f"the diagnosis is not a JSON object: {text[:200]!r}")
 
 
-def source_listing(root: Path) -> str:
-    """The agent's Python files, one after another, clipped."""
-    parts = []
-    for path in sorted(root.rglob("*.py")):
-        parts.append(f"--- {path.relative_to(root)}\n{path.read_text(errors='replace')}")
-    return clip("\n".join(parts), SOURCE_LIMIT)
+def source_listing(root: Path, limit: int) -> str:
+    """The agent's Python files, its own tests last, as many whole files as fit in `limit` characters."""
+    files = sorted(root.rglob("*.py"), key=lambda p: ("tests" in p.relative_to(root).parts, str(p)))
+    parts, left_out, used = [], [], 0
+    for path in files:
+        part = f"--- {path.relative_to(root)}\n{path.read_text(errors='replace')}"
+        if used + len(part) > limit:
+            left_out.append(str(path.relative_to(root)))
+            continue
+        parts.append(part)
+        used += len(part) + 1
+    if left_out:
+        parts.append(clip(f"[... not shown, for room: {', '.join(left_out)}]", 1_000))
+    return "\n".join(parts)
 
 
 def diff_dirs(old: Path, new: Path) -> str:
@@ -174,12 +181,14 @@ class SelfModification:
         evidence = self.ctx.archive.node_dir(self.parent.id) / "evals" / task
         trajectory = _read(evidence / "trajectory.json") or "(the agent was not run on this task yet)"
         score = recorded_score(evidence / "test_results.json")
+        # The prompt fits `diagnosis_prompt_chars`: half for the agent's source, the rest for the evidence.
+        room = self.ctx.coding.diagnosis_prompt_chars - len(DIAGNOSIS_PROMPT)
         prompt = DIAGNOSIS_PROMPT.format(
-            source=source_listing(self.parent.source),
+            source=source_listing(self.parent.source, room // 2),
             task=task,
-            statement=clip(self.ctx.benchmark.info(task).statement),
-            trajectory=clip(trajectory),
-            tests=describe_score(score) if score is not None else "(no test results recorded)",
+            statement=clip(self.ctx.benchmark.info(task).statement, room // 8),
+            trajectory=clip(trajectory, room // 4),
+            tests=clip(describe_score(score), room // 8) if score is not None else "(no test results recorded)",
         )
         token = self.ctx.gateway.issue_token(self.child_id, "diagnosis", models=("diagnosis",), transports=())
         try:

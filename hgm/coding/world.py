@@ -58,7 +58,14 @@ def gateway_config(coding: CodingConfig) -> GatewayConfig:
         "output_cost_per_token": coding.output_cost_per_token,
     }
     models = {
-        role: ModelConfig(model=chosen[role] or coding.model, api_base=coding.api_base, **prices) for role in ROLES
+        role: ModelConfig(
+            model=chosen[role] or coding.model,
+            api_base=coding.api_base,
+            max_tokens=getattr(coding.limits, role).max_tokens,
+            timeout=getattr(coding.limits, role).timeout,
+            **prices,
+        )
+        for role in ROLES
     }
     return GatewayConfig(
         models=models, max_cost_per_call=coding.max_cost_per_call, max_cost_per_node=coding.max_cost_per_node
