@@ -108,7 +108,7 @@ def _work(archive: Archive, config: RunConfig, interrupts: Interrupts, *, live: 
     if live:
         from hgm.display import progress
 
-        display, on_tick = progress(console, config)
+        display, on_tick = progress(console, config, reasons=summary)
     engine = Engine(archive, world, config, on_tick=on_tick, interrupts=interrupts)
     try:
         with display:

@@ -99,8 +99,10 @@ class ProgressLines:
         grace: float | None = None,
         every: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        reasons: bool = True,
     ) -> None:
         self.console = console
+        self.reasons = reasons
         self.max_time = max_time
         self.grace = grace
         self.every = every
@@ -110,7 +112,7 @@ class ProgressLines:
         self._reason = ""
 
     def __call__(self, snap: Snapshot) -> None:
-        if snap.stop_reason and snap.stop_reason != self._reason:
+        if self.reasons and snap.stop_reason and snap.stop_reason != self._reason:
             self._reason = snap.stop_reason
             self._print(f"stopping: {_stopping(snap, self.grace)}")
         key = (snap.evals_done, snap.nodes)
@@ -125,11 +127,16 @@ class ProgressLines:
         self.console.file.flush()
 
 
-def progress(console: Console, config: RunConfig) -> tuple[AbstractContextManager[Any], Callable[[Snapshot], None]]:
-    """What shows a run's progress on `console`: a live panel on a terminal, else plain lines every 30 seconds."""
+def progress(
+    console: Console, config: RunConfig, *, reasons: bool = True
+) -> tuple[AbstractContextManager[Any], Callable[[Snapshot], None]]:
+    """What shows a run's progress on `console`: a live panel on a terminal, else plain lines every 30 seconds.
+
+    Without `reasons` the plain lines leave out why the engine stops (`hgm bench` says what happened itself).
+    """
     max_time, grace = config.budget.max_time, config.shutdown_grace
     if not console.is_terminal:
-        return nullcontext(), ProgressLines(console, max_time, grace)
+        return nullcontext(), ProgressLines(console, max_time, grace, reasons=reasons)
     live = Live(console=console, refresh_per_second=4, transient=False)
 
     def on_tick(snap: Snapshot) -> None:
