@@ -61,10 +61,20 @@ def _bwrap(config: RunConfig) -> Check:
 
 
 def _models(config: RunConfig) -> list[Check]:
-    from hgm.preflight import model_problems
+    """One row per role; a model on a server of its own (`api_base`) is called, timed and asked for a tool call."""
+    from hgm.coding.world import gateway_config, install_scripted_models
+    from hgm.gateway import inspect_model
 
-    found = model_problems(config.coding, probe=False)
-    return [Check(f"model for {role}", problem is None, problem or model) for role, model, problem in found]
+    install_scripted_models(config.coding)
+    seen: dict[str, Check] = {}
+    rows = []
+    for role, model in gateway_config(config.coding).models.items():
+        key = model.model_dump_json()
+        if key not in seen:
+            found = inspect_model(model, tools=model.api_base is not None)
+            seen[key] = Check("", found.problem is None, found.summary)
+        rows.append(Check(f"model for {role}", seen[key].ok, seen[key].detail))
+    return rows
 
 
 PROBE = "echo written > probe.txt && cat probe.txt"
