@@ -1,6 +1,6 @@
 """How fast `hgm report` pages render in headless chromium, for simulated runs of growing size.
 
-    python benchmarks/report_render.py                       # runs of ~500 and ~2,000 nodes, 5 loads each
+    python benchmarks/report_render.py                       # runs of ~500 and ~2,100 nodes, 5 loads each
     python benchmarks/report_render.py --run runs/RUN        # an existing run instead
     python benchmarks/report_render.py --run runs/demo --screenshots docs --select 3
 
@@ -35,9 +35,10 @@ from hgm.worlds.sim import SimWorld
 PAINTED = "() => new Promise(done => requestAnimationFrame(() => done(performance.now())))"
 
 
-def sim_run(out: Path, nodes: int, seed: int) -> Path:
-    """A simulated run with about `nodes` nodes: with alpha = 1 the search makes one child per evaluation."""
-    config = load_config(overrides=["world=sim", f"budget.max_evals={nodes}", "search.alpha=1.0", f"seed={seed}"])
+def sim_run(out: Path, evals: int, seed: int) -> Path:
+    """A simulated run of `evals` evaluations with alpha = 1: about two nodes for every three evaluations (the engine
+    never makes a child the evaluations left could not evaluate)."""
+    config = load_config(overrides=["world=sim", f"budget.max_evals={evals}", "search.alpha=1.0", f"seed={seed}"])
     archive = Archive.create(out, config.model_dump(mode="json"))
     try:
         Engine(archive, SimWorld(config.sim.landscape, config.seed, config.sim.n_tasks), config).run()
@@ -90,7 +91,7 @@ def screenshots(browser: object, run: Path, page_path: Path, dest: Path, select:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--nodes", type=int, nargs="+", default=[500, 2000], help="sizes of the simulated runs")
+    parser.add_argument("--evals", type=int, nargs="+", default=[800, 3300], help="evaluations of each simulated run")
     parser.add_argument("--run", type=Path, action="append", help="measure this run (repeatable) instead")
     parser.add_argument("--runs", type=int, default=5, help="page loads per report")
     parser.add_argument("--seed", type=int, default=1)
@@ -106,7 +107,7 @@ def main() -> int:
         return 2
     table = Table("run", "nodes", "evals", "HTML MB", "write s", "render median s", "render max s")
     with tempfile.TemporaryDirectory(prefix="hgm-render-") as tmp, sync_playwright() as playwright:
-        runs = args.run or [sim_run(Path(tmp) / f"sim-{n}", n, args.seed) for n in args.nodes]
+        runs = args.run or [sim_run(Path(tmp) / f"sim-{n}", n, args.seed) for n in args.evals]
         browser = playwright.chromium.launch(executable_path=chromium)
         try:
             for run in runs:
