@@ -76,7 +76,10 @@ class GatewayModel:
         return cls(os.environ["HGM_GATEWAY"], token, os.environ["HGM_MODEL"])
 
     def query(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Reply:
-        request: dict[str, Any] = {"model": self.name, "messages": messages, "tools": tools}
+        request: dict[str, Any] = {"model": self.name, "messages": messages}
+        if tools:
+            # Providers refuse an empty tool list; a call without tools asks for one plain answer.
+            request["tools"] = tools
         if settings.TEMPERATURE is not None:
             request["temperature"] = settings.TEMPERATURE
         body = json.dumps(request).encode()

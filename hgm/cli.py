@@ -73,9 +73,20 @@ def _overrides(pairs: dict[str, Any], extra: list[str] | None) -> list[str]:
 def make_world(config: RunConfig, archive: Archive) -> Any:
     """The world a config names, working for the run in `archive`."""
     if config.world == "sim":
+        from hgm.worlds import sim_meta
         from hgm.worlds.sim import SimWorld
 
         sim = config.sim
+        if config.selfmod.mode == "meta" or sim_meta.is_meta_landscape(sim.landscape):
+            return sim_meta.MetaSimWorld(
+                sim.landscape,
+                config.selfmod.mode,
+                config.seed,
+                n_tasks=sim.n_tasks,
+                latency=sim.latency,
+                cost_per_eval=sim.cost_per_eval,
+                cost_per_expansion=sim.cost_per_expansion,
+            )
         return SimWorld(
             sim.landscape,
             config.seed,

@@ -105,6 +105,26 @@ class CodingConfig(Strict):
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
 
 
+SELFMOD_MODES = ("classic", "meta")
+
+
+class SelfmodConfig(Strict):
+    mode: Literal["classic", "meta"] = Field(
+        "classic",
+        description="classic: hgm's fixed procedure improves the agent; meta: the agent's own improver does.",
+    )
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _known_mode(cls, value: Any) -> Any:
+        if value not in SELFMOD_MODES:
+            raise ValueError(
+                f"unknown self-modification mode {value!r}; choose classic (hgm's fixed procedure) or meta "
+                "(the agent's own agent_seed/improve/ package rewrites the agent, itself included)"
+            )
+        return value
+
+
 class RunConfig(Strict):
     world: Literal["sim", "coding"] = Field("sim", description="What expanding and evaluating mean.")
     policy: Literal["hgm", "dgm", "greedy", "random", "bench"] = Field(
@@ -119,6 +139,7 @@ class RunConfig(Strict):
     search: SearchConfig = Field(default_factory=SearchConfig)
     sim: SimConfig = Field(default_factory=SimConfig)
     coding: CodingConfig = Field(default_factory=CodingConfig)
+    selfmod: SelfmodConfig = Field(default_factory=SelfmodConfig)
 
     @field_validator("policy", mode="before")
     @classmethod

@@ -154,6 +154,8 @@ def node_label(n: NodeSummary, hidden: int = 0) -> Text:
     text.stylize(style)
     if n.true_quality is not None:
         text.append(f"  q={n.true_quality:.2f}", style="dim")
+    if n.improver_changed:
+        text.append("  ⚙ improver changed", style="magenta")
     if n.status == "failed" and n.reason:
         text.append(f"  ({clean(' '.join(n.reason.split()), 200)})", style="dim")
     if n.best:

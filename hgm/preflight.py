@@ -67,9 +67,15 @@ def unavailable_tasks(config: RunConfig) -> dict[str, str]:
 def check_run(config: RunConfig, run_dir: Path) -> dict[str, str]:
     """Refuse what the run at `run_dir` could not work with; return the selected tasks that cannot run here."""
     if config.world == "sim":
+        from hgm.worlds import sim_meta
         from hgm.worlds.sim import SimWorld
 
-        SimWorld(config.sim.landscape, config.seed, n_tasks=config.sim.n_tasks, latency=config.sim.latency)
+        sim = config.sim
+        if config.selfmod.mode == "meta" or sim_meta.is_meta_landscape(sim.landscape):
+            mode = config.selfmod.mode
+            sim_meta.MetaSimWorld(sim.landscape, mode, config.seed, n_tasks=sim.n_tasks, latency=sim.latency)
+        else:
+            SimWorld(sim.landscape, config.seed, n_tasks=sim.n_tasks, latency=sim.latency)
         return {}
     from hgm.coding import world as coding
     from hgm.gateway.core import SOCKET_NAME

@@ -28,6 +28,8 @@ class NodeSummary:
     reason: str | None
     true_quality: float | None
     best: bool
+    improver_changed: bool | None = None
+    """Meta mode: whether this node's improver differs from its parent's (None: not recorded, e.g. classic mode)."""
 
 
 def load_tree(archive: Archive) -> Tree:
@@ -47,6 +49,15 @@ def load_tree(archive: Archive) -> Tree:
         tree.start_eval(ev.node, ev.task)
         tree.finish_eval(ev.node, ev.task, ev.success)
     return tree
+
+
+def improver_changed(archive: Archive, node_id: int) -> bool | None:
+    """What the expansion that made the node recorded in improver.json (hgm writes that file, never an agent)."""
+    try:
+        data = json.loads((archive.node_dir(node_id) / "improver.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return bool(data.get("changed")) if isinstance(data, dict) else None
 
 
 def epsilon_of(archive: Archive) -> float:
@@ -76,6 +87,7 @@ def summarize(archive: Archive) -> list[NodeSummary]:
                 reason=row.reason,
                 true_quality=row.true_q,
                 best=row.id == best,
+                improver_changed=improver_changed(archive, row.id) if row.parent is not None else None,
             )
         )
     return out
@@ -91,7 +103,9 @@ def tree_dot(archive: Archive) -> str:
         mean = f"{n.mean:.2f}" if n.mean is not None else "-"
         cmp = f"{n.cmp:.2f}" if n.cmp is not None else "-"
         style = ", style=bold, color=blue" if n.best else ", style=dashed, color=red" if n.status == "failed" else ""
-        lines.append(f'  n{n.id} [label="{n.id}\\n{n.n_success}/{n.n_evals} own {mean}\\ncmp {cmp}"{style}];')
+        style += ", peripheries=2" if n.improver_changed else ""
+        improver = "\\nimprover changed" if n.improver_changed else ""
+        lines.append(f'  n{n.id} [label="{n.id}\\n{n.n_success}/{n.n_evals} own {mean}\\ncmp {cmp}{improver}"{style}];')
         if n.parent is not None:
             lines.append(f"  n{n.parent} -> n{n.id};")
     lines.append("}")

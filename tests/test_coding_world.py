@@ -111,6 +111,18 @@ def _check_real_work(archive: Archive) -> None:
     assert children, "at least one self-modification must have been attempted"
     for child in children:
         assert (archive.node_dir(child.id) / "diagnosis.json").exists() or child.reason
+    # Classic mode: the seed carries no improver and no node records one.
+    root = archive.node(0)
+    assert root is not None and root.commit_sha
+    files = subprocess.run(
+        ["git", f"--git-dir={archive.lineage_path}", "ls-tree", "-r", "--name-only", root.commit_sha],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "agent_seed/agent.py" in files and not any(f.startswith("agent_seed/improve/") for f in files)
+    assert not any((archive.node_dir(n.id) / "improver.json").exists() for n in archive.nodes())
+    assert {c["purpose"] for c in archive.llm_calls() if c["node"]} >= {"diagnosis"}
 
 
 def test_bwrap_run_killed_and_resumed(tmp_path: Path, rootfs: Path):

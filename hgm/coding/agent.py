@@ -61,11 +61,19 @@ def open_agent(
     *,
     image: str | None = None,
     workdir: str | None = None,
+    extra_mounts: dict[str, str] | None = None,
 ) -> Sandbox:
-    """A sandbox on `workspace` in which the agent at `agent_source` can run and reach the gateway as `alias`."""
+    """A sandbox on `workspace` in which the agent at `agent_source` can run and reach the gateway as `alias`.
+
+    `extra_mounts` (host path -> path inside) are read-only too; without isolation the host paths are used as they are.
+    """
     assert ctx.gateway.socket_path is not None
     agent, gateway = AGENT_MOUNT, f"{GATEWAY_MOUNT}/{ctx.gateway.socket_path.name}"
-    mounts: dict[str, str] | None = {str(agent_source): AGENT_MOUNT, str(ctx.socket_dir): GATEWAY_MOUNT}
+    mounts: dict[str, str] | None = {
+        str(agent_source): AGENT_MOUNT,
+        str(ctx.socket_dir): GATEWAY_MOUNT,
+        **(extra_mounts or {}),
+    }
     if ctx.sandbox_config.backend == "local":
         # No mount namespace without isolation: the agent uses the host paths themselves.
         agent, gateway, mounts = str(agent_source), str(ctx.gateway.socket_path), None

@@ -128,6 +128,8 @@ def recorded_score(path: Path) -> Score | None:
 class SelfModification:
     """Turns a parent node into a child source directory, or into a recorded reason why not."""
 
+    test_command = TEST_COMMAND
+
     def __init__(self, ctx: Context, parent: NodeRef, child_id: int, dest: Path, cancel: threading.Event) -> None:
         self.ctx = ctx
         self.parent = parent
@@ -254,7 +256,7 @@ class SelfModification:
                 env={"PYTHONDONTWRITEBYTECODE": "1"},
                 label=f"check-{self.child_id}",
             ) as sandbox:
-                result = sandbox.exec(TEST_COMMAND, timeout=self.ctx.coding.test_timeout)
+                result = sandbox.exec(self.test_command, timeout=self.ctx.coding.test_timeout)
         except SandboxError as e:
             return False, f"the child's checks could not run: {e}"
         return result.returncode == 0 and not result.timed_out, describe_run(result)

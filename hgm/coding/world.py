@@ -23,6 +23,7 @@ from hgm.coding.benchmarks import (
     task_workdir,
 )
 from hgm.coding.grading import SandboxGrader, grade
+from hgm.coding.metamod import MetaSelfModification
 from hgm.coding.meter import CostMeter
 from hgm.coding.selfmod import SelfModification
 from hgm.config import CodingConfig, RunConfig
@@ -47,8 +48,27 @@ def seed_source(coding: CodingConfig) -> Path:
     raise ValueError(f"{path} holds no agent: expected {path}/agent_seed/__main__.py (e.g. from `hgm best --export`)")
 
 
-def copy_agent(src: Path, dest: Path) -> None:
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", IO_DIR), dirs_exist_ok=True)
+def copy_agent(src: Path, dest: Path, *, improver: bool = True) -> None:
+    """Copy an agent package; without `improver`, leave its improver (agent_seed/improve/, meta mode only) out."""
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", IO_DIR)
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        left_out = set(skip(folder, names))
+        if not improver and Path(folder) == src:
+            left_out.add("improve")
+        return left_out
+
+    shutil.copytree(src, dest, ignore=ignore, dirs_exist_ok=True)
+
+
+def check_improver(config: RunConfig) -> None:
+    """In meta mode the seed must carry its improver, or no node could ever be expanded."""
+    source = seed_source(config.coding)
+    if config.selfmod.mode == "meta" and not (source / "improve" / "__main__.py").is_file():
+        raise ValueError(
+            f"selfmod.mode=meta needs the seed's improver, {source}/improve/__main__.py, which is missing; "
+            "start from agent_seed/ of this checkout (coding.seed_path unset) or use selfmod.mode=classic"
+        )
 
 
 def gateway_config(coding: CodingConfig) -> GatewayConfig:
@@ -87,7 +107,7 @@ def install_scripted_models(coding: CodingConfig) -> None:
 
 def preflight(config: RunConfig) -> None:
     """Refuse settings the coding world cannot use, before a run directory is written."""
-    seed_source(config.coding)
+    check_improver(config)
     benchmark = make_benchmark(config.coding)
     _check_tasks(config.coding, benchmark.tasks())
     resolve_backend(config.coding.sandbox.backend)
@@ -156,7 +176,8 @@ class CodingWorld:
         return list(self.ctx.tasks)
 
     def write_seed(self, dest: Path) -> float | None:
-        copy_agent(seed_source(self.ctx.coding), dest / "agent_seed")
+        meta = self.ctx.config.selfmod.mode == "meta"
+        copy_agent(seed_source(self.ctx.coding), dest / "agent_seed", improver=meta)
         return None
 
     def close(self) -> None:
@@ -225,6 +246,8 @@ class CodingWorld:
         return Evaluation(score.resolved and not error, ctx.meter.take(node.id, purpose), artefacts, error)
 
     def expand(self, parent: NodeRef, child_id: int, dest: Path, cancel: threading.Event) -> Expansion:
+        if self.ctx.config.selfmod.mode == "meta":
+            return MetaSelfModification(self.ctx, parent, child_id, dest, cancel).run()
         return SelfModification(self.ctx, parent, child_id, dest, cancel).run()
 
 

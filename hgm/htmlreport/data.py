@@ -183,6 +183,7 @@ def report_data(archive: Archive) -> dict[str, Any]:
         "clade_n": [n.clade_evals for n in nodes],
         "lower": [_round(n.lower_bound) if n.n_evals else None for n in nodes],
         "q": [_round(n.true_quality) for n in nodes],
+        "improver": [bool(n.improver_changed) for n in nodes],
         "x": xs,
         "y": ys,
     }

@@ -90,6 +90,8 @@
   const evaluated = [], waiting = [], failed = [];
   for (let i = 0; i < count; i++) (nodes.failed[i] ? failed : nodes.n[i] ? evaluated : waiting).push(i);
   const treeDiv = document.getElementById("tree");
+  const improved = [];
+  for (let i = 0; i < count; i++) if (nodes.improver && nodes.improver[i]) improved.push(i);
 
   function hover(i) {
     let text = `node ${nodes.id[i]} · generation ${nodes.y[i]}`;
@@ -97,6 +99,7 @@
     text += `<br>own ${nodes.s[i]}/${nodes.n[i]}` + (nodes.n[i] ? ` (${fixed(nodes.mean[i], 2)})` : "");
     text += `<br>CMP ${fixed(nodes.cmp[i], 2)} over ${nodes.clade_n[i]} evaluations`;
     if (nodes.q[i] !== null) text += `<br>true quality ${fixed(nodes.q[i], 3)}`;
+    if (nodes.improver && nodes.improver[i]) text += "<br>improver changed";
     return text;
   }
 
@@ -135,6 +138,8 @@
       markers(best, "best belief", { symbol: "star", size: 22, color: "#f6c343", line: { color: "#7a5300", width: 1.5 } }),
       { x: [], y: [], type: "scatter", mode: "lines+markers", name: "selected", hoverinfo: "skip",
         line: { color: "#e4572e", width: 2.5 }, marker: { size: 0.1, color: "#e4572e" } },
+      // Last, so the traces above keep the indices restyle uses.
+      markers(improved, "improver changed", { symbol: "diamond-open", size: 18, color: "#8e44ad", line: { width: 2 } }),
     ];
     const layout = {
       margin: { l: 40, r: 10, t: 10, b: 30 }, showlegend: false, hovermode: "closest", dragmode: "pan",
@@ -198,6 +203,7 @@
     add("parent", nodes.parent[i] === null ? "none (the seed agent)" : nodeButton(nodes.parent[i]));
     add("generation", String(nodes.y[i]));
     add("status", nodes.failed[i] ? "failed self-modification" : nodes.n[i] ? "evaluated" : "not evaluated yet");
+    if (nodes.improver && nodes.improver[i]) add("improver", "changed: this node improves itself differently from its parent");
     const kids = children.get(id) || [];
     add("children", kids.length ? kids.slice(0, 40).map(nodeButton) : "none", kids.length > 40 ? ` … ${kids.length - 40} more` : "");
     panel.append(facts);

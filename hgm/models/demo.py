@@ -4,7 +4,9 @@ It plays three roles through the gateway, told apart by the prompt:
 - task solver: looks up the built-in task's reference solution and writes it, after an inspection phase whose
   length grows with the task's difficulty (hard tasks take more steps than the seed agent allows); a fixed
   quarter of the tasks it "does not know" and gives up on;
-- diagnosis: if the failed attempt ran out of steps, proposes doubling MAX_STEPS, else a prompt tweak;
+- diagnosis: if the failed attempt ran out of steps, proposes doubling MAX_STEPS, else a prompt tweak; asked by a
+  meta-mode improver that still shows its diagnosis a single task (`EVIDENCE_TASKS = 1`), it proposes first to
+  show three, an edit of the improver itself (a fixed rule, not a judgement);
 - self-modification: makes exactly the proposed edit with the editor tool, runs the agent's tests, submits.
 """
 
@@ -23,6 +25,10 @@ INSPECTION_STEPS = {"easy": 1, "medium": 12, "hard": 70}
 TEST_COMMAND = "python3 -m unittest discover -s agent_seed/tests -t ."
 PROMPT_OLD = "How to work: read the relevant files first"
 PROMPT_NEW = "How to work: re-read the task statement, then read the relevant files first"
+IMPROVER_FILE = "agent_seed/improve/settings.py"
+IMPROVER_OLD = "EVIDENCE_TASKS = 1"
+IMPROVER_NEW = "EVIDENCE_TASKS = 3"
+META_DIAGNOSIS = "You are improving a coding agent and the procedure that improves it."
 
 
 @functools.cache
@@ -74,6 +80,8 @@ class DemoScript:
         first = _first_user(messages)
         if first.startswith("You are improving a coding agent."):
             return {"content": json.dumps(diagnose(first))}
+        if first.startswith(META_DIAGNOSIS):
+            return {"content": json.dumps(diagnose_meta(first))}
         if "It is your own code. Improve it" in first:
             return self_modify(first, messages)
         return solve(first, messages)
@@ -98,9 +106,30 @@ def diagnose(prompt: str) -> dict[str, Any]:
     }
 
 
+def diagnose_meta(prompt: str) -> dict[str, Any]:
+    """An improver's diagnosis: widen the improver's evidence first, then the classic rules."""
+    if f"\n{IMPROVER_OLD}\n" in prompt:
+        return {
+            "failure": "the diagnosis was made from a single evaluated task",
+            "root_cause": f"the improver shows its diagnosis one task ({IMPROVER_OLD} in {IMPROVER_FILE})",
+            "proposal": f"In {IMPROVER_FILE} replace '{IMPROVER_OLD}' with '{IMPROVER_NEW}'.",
+            "files": [IMPROVER_FILE],
+        }
+    return diagnose(prompt)
+
+
 def self_modify(task: str, messages: list[Message]) -> Message:
     turn = assistant_turn(messages)
     raise_steps = re.search(r"MAX_STEPS in agent_seed/settings.py from (\d+) to (\d+)", task)
+    replace = re.search(r"Change to implement: In (\S+) replace '([^']+)' with '([^']+)'\.", task)
+    if replace:
+        path, old, new = replace.groups()
+        steps = [
+            _call("editor", command="view", path=path),
+            _call("editor", command="str_replace", path=path, old_str=old, new_str=new),
+            _call("bash", command=TEST_COMMAND),
+        ]
+        return steps[turn] if turn < len(steps) else _submit("made the proposed change; the agent's tests were run")
     if turn == 0:
         return _call("editor", command="view", path="agent_seed/settings.py")
     if turn == 1:

@@ -97,6 +97,13 @@ def node_view(detail: NodeDetail, node_dir: str, show_all: bool = False) -> Grou
     if n.true_quality is not None:
         score.add_row("true quality", f"{n.true_quality:.3f} (simulated world)")
     score.add_row("children", ", ".join(map(str, detail.children)) or "none")
+    if n.improver_changed is not None:
+        score.add_row(
+            "improver",
+            "changed: it improves itself differently from its parent"
+            if n.improver_changed
+            else "the same as its parent's",
+        )
     parts.append(score)
 
     if any(c.cost or c.calls for c in detail.costs):
