@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hgm.sandboxes.config import SandboxConfig
 
-USER_POLICIES = ("hgm", "dgm", "greedy", "random")
+USER_POLICIES = ("hgm", "reference", "dgm", "greedy", "random")
 
 
 class ConfigError(ValueError):
@@ -57,7 +57,22 @@ class SearchConfig(Strict):
     epsilon: float = Field(0.01, gt=0, lt=1, description="Lower posterior quantile used to name the best agent.")
     initial_evals: int = Field(5, ge=1, description="Tasks the root is evaluated on before the loop.")
     initial_expansions: int = Field(2, ge=0, description="Expansions of the root before the loop.")
-    dgm_batch: int = Field(5, ge=1, description="Tasks each new child gets under the dgm policy.")
+    count_running_evals: bool = Field(False, description="N counts evaluations from their start, running ones too.")
+    count_running_expansions: bool = Field(True, description="The tree size |T| counts running expansions.")
+    count_failed: bool = Field(True, description="The tree size |T| counts failed self-modifications.")
+    root_evals_in_budget: bool = Field(True, description="The root's initial evaluations are paid and count in N.")
+    best_rule: Literal["quantile", "mean"] = Field(
+        "quantile", description="Final pick: highest lower epsilon-quantile, or highest own mean."
+    )
+    dgm_batch: int = Field(10, ge=1, description="Tasks every new child gets under the dgm policy.")
+    dgm_full: int = Field(50, ge=1, description="Tasks in all for a dgm child whose first batch reaches the threshold.")
+    dgm_threshold: float = Field(0.4, ge=0, le=1, description="Mean on the first batch that earns a dgm child more.")
+
+    @model_validator(mode="after")
+    def _stages_in_order(self) -> SearchConfig:
+        if self.dgm_full < self.dgm_batch:
+            raise ValueError(f"dgm_full ({self.dgm_full}) must be >= dgm_batch ({self.dgm_batch})")
+        return self
 
 
 class SimConfig(Strict):
@@ -107,8 +122,8 @@ class CodingConfig(Strict):
 
 class RunConfig(Strict):
     world: Literal["sim", "coding"] = Field("sim", description="What expanding and evaluating mean.")
-    policy: Literal["hgm", "dgm", "greedy", "random", "bench"] = Field(
-        "hgm", description="Search policy: hgm, dgm, greedy or random."
+    policy: Literal["hgm", "reference", "dgm", "greedy", "random", "bench"] = Field(
+        "hgm", description="Search policy: hgm, or a baseline: reference (published HGM), dgm, greedy, random."
     )
     workers: int = Field(1, ge=1, le=256, description="Expansions and evaluations run at once.")
     seed: int = Field(0, ge=0, description="Seed of every random choice.")

@@ -156,8 +156,11 @@ def test_nothing_is_scheduled_once_the_budget_is_used_or_reserved() -> None:
     tree.start_eval(1, TASKS[0])
     for name in POLICIES:
         policy = make_policy(name, SearchParams())
-        assert policy.decide(tree, 6, rng()) is None
-        assert policy.decide(tree, 7, rng()) is not None
+        # The reference evaluates the root's first five tasks outside the budget.
+        paid = 1 if name == "reference" else 6
+        assert policy.charged(tree) == paid
+        assert policy.decide(tree, paid, rng()) is None
+        assert policy.decide(tree, paid + 1, rng()) is not None
 
 
 def test_thompson_evaluation_prefers_the_node_that_succeeds(plain_max: int) -> None:
@@ -234,7 +237,7 @@ def test_dgm_weights_match_hand_computed_values() -> None:
     w = dgm_weights(tree, np.array([0, 1, 2]))
     raw = np.array([0.5 / 3, 1 / (1 + math.exp(-5)), 1 / (1 + math.exp(2.5)) / 2])
     assert np.allclose(w, raw / raw.sum())
-    policy = make_policy("dgm", SearchParams(dgm_batch=1))
+    policy = make_policy("dgm", SearchParams(dgm_batch=1, dgm_full=1))
     counts = Counter(policy.decide(tree, 10_000, rng(k)).node for k in range(4000))  # type: ignore[union-attr]
     assert counts[1] / 4000 == pytest.approx(w[1], abs=0.03)
     assert counts[0] / 4000 == pytest.approx(w[0], abs=0.03)
@@ -243,7 +246,7 @@ def test_dgm_weights_match_hand_computed_values() -> None:
 def test_dgm_scores_each_new_child_on_the_fixed_batch_before_expanding() -> None:
     tree = Tree(TASKS)
     tree.add_node(0, None)
-    policy = make_policy("dgm", SearchParams(dgm_batch=3))
+    policy = make_policy("dgm", SearchParams(dgm_batch=3, dgm_full=5, dgm_threshold=0.5))
     seen = []
     for _ in range(3):
         d = policy.decide(tree, 100, rng())
@@ -254,14 +257,33 @@ def test_dgm_scores_each_new_child_on_the_fixed_batch_before_expanding() -> None
     assert seen == [(0, "t00"), (0, "t01"), (0, "t02")]
     assert policy.decide(tree, 100, rng()) is None  # nothing scored yet: wait
     tree.finish_eval(0, "t00", True)
-    assert policy.decide(tree, 100, rng()) == Decision("expand", 0)
+    tree.finish_eval(0, "t01", False)
+    assert policy.decide(tree, 100, rng()) is None  # the first batch is not finished: still wait
+    tree.finish_eval(0, "t02", False)
+    assert policy.decide(tree, 100, rng()) == Decision("expand", 0)  # 1/3 is below the threshold: no more tasks
     tree.add_node(1, 0)
     assert policy.decide(tree, 100, rng()) == Decision("evaluate", 1, "t00")
 
 
+def test_dgm_scores_a_child_that_passes_its_first_batch_on_more_tasks() -> None:
+    tree = star(2)
+    record(tree, 0, 1, 2)  # 1/3: stays at its first batch
+    record(tree, 1, 2, 1)  # 2/3 >= 0.5: gets t03 and t04 as well
+    record(tree, 2, 0, 3)
+    policy = make_policy("dgm", SearchParams(dgm_batch=3, dgm_full=5, dgm_threshold=0.5))
+    d = policy.decide(tree, 100, rng())
+    assert d == Decision("evaluate", 1, "t03")
+    tree.finish_eval(1, "t03", False)  # now 2/4, below the threshold, but the second stage is finished regardless
+    assert policy.decide(tree, 100, rng()) == Decision("evaluate", 1, "t04")
+    tree.finish_eval(1, "t04", False)
+    d = policy.decide(tree, 100, rng())
+    assert d is not None and d.kind == "expand"
+    assert policy.best(tree) == 1  # 2/5 beats 1/3 and 0/3
+
+
 def test_make_policy_names_the_valid_policies() -> None:
     assert [make_policy(n, SearchParams()).name for n in POLICIES] == list(POLICIES)
-    with pytest.raises(ValueError, match="unknown policy 'best'; valid policies: hgm, dgm, greedy, random"):
+    with pytest.raises(ValueError, match="unknown policy 'best'; valid policies: hgm, reference, dgm, greedy, random"):
         make_policy("best", SearchParams())
 
 
