@@ -426,3 +426,142 @@ def test_decisions_depend_on_the_tree_not_on_the_order_it_was_built_in(plain_max
             a = [policy.decide(first, 1000, rng(k)) for k in range(40)]
             assert a == [policy.decide(second, 1000, rng(k)) for k in range(40)]
             assert len({d.node for d in a if d is not None}) > 1
+
+
+# ---- the published HGM policy (reference) and hgm's counting switches ------------------------------------------
+
+
+def chain() -> Tree:
+    """Root 1/2, its child 2/2, and that child's child 0/2."""
+    tree = star(1, root=(1, 1))
+    record(tree, 1, 2, 0)
+    tree.add_node(2, 1)
+    record(tree, 2, 0, 2)
+    return tree
+
+
+def test_reference_inflates_each_candidates_own_record_on_every_expansion_decision() -> None:
+    tree = chain()
+    # workers=1 gives min(5, floor(1**0.6)) = 1 initial expansion, which the root already has; its first two
+    # evaluations were the free pre-run ones, so N = 4 and 4**0.6 = 2.30 >= |T| = 2: expand.
+    policy = make_policy("reference", SearchParams(initial_evals=2))
+    assert policy.charged(tree) == 4
+    logged = policy.logged  # type: ignore[attr-defined]
+    assert [list(x) for x in logged(tree)] == [[1, 2, 0], [2, 2, 2]]
+    d = policy.decide(tree, 100, rng())
+    assert d is not None and d.kind == "expand"
+    # Root (1/2) and node 1 (2/2) are candidates; each list is extended by its descendants' lists in place.
+    assert [list(x) for x in logged(tree)] == [[3, 2, 0], [6, 4, 2]]
+    d = policy.decide(tree, 100, rng(1))
+    assert d is not None and d.kind == "expand"
+    assert [list(x) for x in logged(tree)] == [[5, 2, 0], [12, 6, 2]]  # the root now counts node 2's list twice
+    # The tree itself is untouched: hgm's clade counts stay exact.
+    assert [tree.own(i) for i in range(3)] == [(1, 1), (2, 0), (0, 2)]
+    assert tree.clade(0) == (3, 3)
+    # The final pick is the highest logged mean among non-root nodes.
+    assert policy.best(tree) == 1
+    tree.add_node(3, 0)
+    record(tree, 3, 2, 3)  # 2/5 is below node 1's own 2/2 but above its logged 2/6
+    assert policy.best(tree) == 3
+
+
+def test_reference_start_up_is_free_root_evaluations_then_waited_for_root_expansions() -> None:
+    tree = Tree(TASKS)
+    tree.add_node(0, None)
+    policy = make_policy("reference", SearchParams(initial_evals=3, workers=8))  # min(5, floor(8**0.6)) = 3
+    for k in range(3):
+        d = policy.decide(tree, 1, rng(k))
+        assert d is not None and d.kind == "evaluate" and d.node == 0 and d.task is not None
+        tree.start_eval(0, d.task)
+    assert policy.decide(tree, 1, rng()) is None  # waits for the root's results
+    for task in tree.in_flight(0):
+        tree.finish_eval(0, task, task != tree.in_flight(0)[-1])
+    assert policy.charged(tree) == 0
+    for _ in range(3):
+        assert policy.decide(tree, 1, rng()) == Decision("expand", 0)
+        tree.start_expand(0)
+    assert policy.decide(tree, 1, rng()) is None  # waits for the initial expansions
+    for child in (1, 2, 3):
+        tree.finish_expand(0)
+        tree.add_node(child, 0)
+    tree.mark_failed(3)
+    d = policy.decide(tree, 1, rng())  # N = 0 < |T| = 2 (the failed child is discarded): evaluate, budget of 1
+    assert d is not None and d.kind == "evaluate" and d.node in (1, 2)
+
+
+def test_failed_children_in_the_tree_size_are_a_switch() -> None:
+    tree = star(3, root=(3, 2))  # N = 5: 5**0.6 = 2.63
+    tree.mark_failed(3)
+    kinds = {}
+    for name, params in [
+        ("hgm", SearchParams(initial_evals=0, initial_expansions=0)),
+        ("hgm", SearchParams(initial_evals=0, initial_expansions=0, count_failed=False)),
+        ("reference", SearchParams(initial_evals=0)),
+    ]:
+        d = make_policy(name, params).decide(tree, 100, rng())
+        assert d is not None
+        kinds[(name, params.count_failed)] = d.kind
+    assert kinds == {("hgm", True): "evaluate", ("hgm", False): "expand", ("reference", True): "expand"}
+
+
+def test_running_evaluations_count_in_n_when_switched_on() -> None:
+    # The issue's case: 40 evaluations done, 32 running, 8 nodes besides the root, alpha 0.5.
+    tree = star(8, root=(10, 10))
+    for node in range(1, 9):
+        record(tree, node, 1, 1)
+        for task in tree.tasks_left(node)[:4]:
+            tree.start_eval(node, task)
+    assert (tree.n_evals, tree.n_evals_in_flight) == (36, 32)
+    record(tree, 0, 2, 2)
+    finished = SearchParams(alpha=0.5, initial_evals=0, initial_expansions=0)  # 40**0.5 = 6.3 < 8
+    started = SearchParams(alpha=0.5, initial_evals=0, initial_expansions=0, count_running_evals=True)  # 8.5 >= 8
+    assert {make_policy("hgm", finished).decide(tree, 1000, rng(k)).kind for k in range(50)} == {"evaluate"}  # type: ignore[union-attr]
+    assert {make_policy("hgm", started).decide(tree, 1000, rng(k)).kind for k in range(50)} == {"expand"}  # type: ignore[union-attr]
+    reference = make_policy("reference", SearchParams(alpha=0.5, initial_evals=0))
+    assert {reference.decide(tree, 1000, rng(k)).kind for k in range(5)} == {"expand"}  # type: ignore[union-attr]
+
+
+def test_running_expansions_in_the_tree_size_are_a_switch() -> None:
+    tree = star(2, root=(10, 0))  # N = 10: 3.98
+    for _ in range(2):
+        tree.start_expand(0)  # |T| = 2 + 2 running
+    counted = SearchParams(initial_evals=0, initial_expansions=0)
+    uncounted = SearchParams(initial_evals=0, initial_expansions=0, count_running_expansions=False)
+    assert make_policy("hgm", counted).decide(tree, 1000, rng()).kind == "evaluate"  # type: ignore[union-attr]
+    assert make_policy("hgm", uncounted).decide(tree, 1000, rng()) == Decision("expand", 0)
+
+
+def test_the_roots_start_up_can_be_free_of_budget_and_n() -> None:
+    tree = star(0, root=(3, 2))
+    paid = make_policy("hgm", SearchParams(initial_expansions=0))
+    free = make_policy("hgm", SearchParams(initial_expansions=0, root_evals_in_budget=False))
+    assert (paid.charged(tree), free.charged(tree)) == (5, 0)
+    assert paid.decide(tree, 5, rng()) is None
+    d = free.decide(tree, 1, rng())  # N = 0 < |T| = 0 is false: 0**0.6 >= 0, so expand
+    assert d == Decision("expand", 0)
+    tree.add_node(1, 0)  # now N = 0 < 1: evaluate
+    d = free.decide(tree, 1, rng())
+    assert d is not None and d.kind == "evaluate"
+    d = paid.decide(tree, 6, rng())  # N = 5: 2.63 >= 1: expand
+    assert d is not None and d.kind == "expand"
+
+
+def test_the_final_pick_rule_is_a_switch() -> None:
+    tree = star(3)
+    record(tree, 1, 2, 0)
+    record(tree, 2, 30, 10)
+    record(tree, 3, 4, 0)
+    assert make_policy("hgm", SearchParams()).best(tree) == 2
+    assert make_policy("hgm", SearchParams(best_rule="mean")).best(tree) == 3  # 4/4 ties 2/2, more evaluations win
+    assert make_policy("dgm", SearchParams()).best(tree) == 3
+
+
+def test_search_params_reject_bad_switches() -> None:
+    with pytest.raises(ValueError, match="best_rule must be one of quantile, mean, got 'median'"):
+        SearchParams(best_rule="median")
+    with pytest.raises(ValueError, match=r"dgm_full \(5\) must be >= dgm_batch \(10\)"):
+        SearchParams(dgm_full=5)
+    with pytest.raises(ValueError, match="dgm_threshold"):
+        SearchParams(dgm_threshold=1.5)
+    with pytest.raises(ValueError, match="workers"):
+        SearchParams(workers=0)
