@@ -53,13 +53,13 @@ class BudgetConfig(Strict):
 
 class SearchConfig(Strict):
     alpha: float = Field(0.6, gt=0, le=1, description="Expand when evals**alpha >= nodes (0 < alpha <= 1).")
-    cooling: bool = Field(True, description="Temperature tau = budget / remaining; off means tau = 1.")
+    cooling: bool = Field(False, description="Temperature tau = budget / remaining; off means tau = 1.")
     epsilon: float = Field(0.01, gt=0, lt=1, description="Lower posterior quantile used to name the best agent.")
     initial_evals: int = Field(5, ge=1, description="Tasks the root is evaluated on before the loop.")
     initial_expansions: int = Field(2, ge=0, description="Expansions of the root before the loop.")
     count_running_evals: bool = Field(False, description="N counts evaluations from their start, running ones too.")
     count_running_expansions: bool = Field(True, description="The tree size |T| counts running expansions.")
-    count_failed: bool = Field(True, description="The tree size |T| counts failed self-modifications.")
+    count_failed: bool = Field(False, description="The tree size |T| counts failed self-modifications.")
     root_evals_in_budget: bool = Field(True, description="The root's initial evaluations are paid and count in N.")
     best_rule: Literal["quantile", "mean"] = Field(
         "quantile", description="Final pick: highest lower epsilon-quantile, or highest own mean."

@@ -21,7 +21,7 @@ class SearchParams:
 
     alpha: float = 0.6
     """Expand while N**alpha >= |T| (what N and |T| count is set by the switches below)."""
-    cooling: bool = True
+    cooling: bool = False
     """Thompson temperature tau = B / b (budget over what is left); off means tau = 1."""
     epsilon: float = 0.01
     """The best-belief agent maximises this lower quantile of its posterior Beta(1 + s, 1 + f)."""
@@ -33,7 +33,7 @@ class SearchParams:
     """N counts evaluations from when they start (running ones included), not only finished ones."""
     count_running_expansions: bool = True
     """|T| counts expansions that are still running."""
-    count_failed: bool = True
+    count_failed: bool = False
     """|T| counts failed self-modifications."""
     root_evals_in_budget: bool = True
     """The root's initial evaluations are paid from the budget and counted in N; off: free and not in N."""

@@ -89,7 +89,7 @@ def test_expand_when_evaluations_to_the_alpha_reach_the_tree_size(n_evals: int, 
 
 def test_expansions_in_flight_and_failed_nodes_count_in_the_tree_size() -> None:
     tree = star(2, root=(10, 0))  # N = 10: 3.98 >= |T| = 2
-    policy = make_policy("hgm", SearchParams())
+    policy = make_policy("hgm", SearchParams(count_failed=True))
     assert policy.decide(tree, 1000, rng()) == Decision("expand", 0)
     tree.add_node(3, 0)
     tree.mark_failed(3)
@@ -493,15 +493,15 @@ def test_failed_children_in_the_tree_size_are_a_switch() -> None:
     tree = star(3, root=(3, 2))  # N = 5: 5**0.6 = 2.63
     tree.mark_failed(3)
     kinds = {}
-    for name, params in [
-        ("hgm", SearchParams(initial_evals=0, initial_expansions=0)),
-        ("hgm", SearchParams(initial_evals=0, initial_expansions=0, count_failed=False)),
-        ("reference", SearchParams(initial_evals=0)),
+    for label, name, params in [
+        ("counted", "hgm", SearchParams(initial_evals=0, initial_expansions=0, count_failed=True)),
+        ("left out", "hgm", SearchParams(initial_evals=0, initial_expansions=0, count_failed=False)),
+        ("reference", "reference", SearchParams(initial_evals=0, count_failed=True)),  # it discards them regardless
     ]:
         d = make_policy(name, params).decide(tree, 100, rng())
         assert d is not None
-        kinds[(name, params.count_failed)] = d.kind
-    assert kinds == {("hgm", True): "evaluate", ("hgm", False): "expand", ("reference", True): "expand"}
+        kinds[label] = d.kind
+    assert kinds == {"counted": "evaluate", "left out": "expand", "reference": "expand"}
 
 
 def test_running_evaluations_count_in_n_when_switched_on() -> None:
