@@ -13,20 +13,21 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 from search_efficiency import Run, paired, run_all
 
-from hgm.policy import SearchParams
-from hgm.worlds.sim import LANDSCAPES
+from hgm.policy import SearchParams, best_belief, best_mean
+from hgm.worlds.sim import LANDSCAPES, simulate
 
 VARIANTS: dict[str, dict[str, object]] = {
     "N counts running evaluations": {"count_running_evals": True},
     "tree size without running expansions": {"count_running_expansions": False},
-    "tree size without failed children": {"count_failed": False},
     "root start-up free (outside budget and N)": {"root_evals_in_budget": False},
     "5 initial root expansions": {"initial_expansions": 5},
-    "no cooling": {"cooling": False},
-    "final pick by own mean": {"best_rule": "mean"},
+    "5 initial root expansions, N counts running evaluations": {"initial_expansions": 5, "count_running_evals": True},
+    "with cooling": {"cooling": True},
+    "failed children in the tree size": {"count_failed": True},
 }
 
 
@@ -66,6 +67,35 @@ def main() -> None:
                 cells.append(f"{pick} [{found}]")
             print(f"| {name} | {lnd} | " + " | ".join(cells) + " |")
     print(f"\n{len(set(runs))} simulated searches in {time.perf_counter() - t0:.0f} s with {args.jobs} processes")
+    pick_sweep(args.seeds, budgets, args.workers, args.jobs)
+
+
+EPSILONS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.5)
+
+
+def picks(run: tuple[str, int, int, int]) -> list[float]:
+    """True q of the pick at each epsilon, then of the highest own mean, on one search with hgm's defaults."""
+    landscape, budget, seed, workers = run
+    r = simulate(landscape, "hgm", budget, seed, workers=workers)
+    nodes = [best_belief(r.tree, e) for e in EPSILONS] + [best_mean(r.tree)]
+    return [float(r.true_q[n] or 0.0) for n in nodes if n is not None]
+
+
+def pick_sweep(seeds: int, budgets: list[int], workers: int, jobs: int) -> None:
+    """The final pick only (the search is the same): each epsilon and the own mean against hgm's epsilon."""
+    runs = [(lnd, b, s, workers) for lnd in LANDSCAPES for b in budgets for s in range(seeds)]
+    with ProcessPoolExecutor(jobs) as pool:
+        out = dict(zip(runs, pool.map(picks, runs, chunksize=8), strict=True))
+    base = EPSILONS.index(SearchParams().epsilon)
+    names = [f"epsilon {e}" for e in EPSILONS] + ["own mean"]
+    print(f"\n### Final pick only: rule − epsilon {EPSILONS[base]} (the default), same trees, {seeds} seeds\n")
+    print("| landscape | budget | " + " | ".join(n for i, n in enumerate(names) if i != base) + " |")
+    print("|---|---:|" + "---:|" * (len(names) - 1))
+    for lnd in LANDSCAPES:
+        for b in budgets:
+            q = [out[(lnd, b, s, workers)] for s in range(seeds)]
+            cells = [paired([x[i] for x in q], [x[base] for x in q]) for i in range(len(names)) if i != base]
+            print(f"| {lnd} | {b} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

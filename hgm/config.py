@@ -54,7 +54,7 @@ class BudgetConfig(Strict):
 class SearchConfig(Strict):
     alpha: float = Field(0.6, gt=0, le=1, description="Expand when evals**alpha >= nodes (0 < alpha <= 1).")
     cooling: bool = Field(False, description="Temperature tau = budget / remaining; off means tau = 1.")
-    epsilon: float = Field(0.01, gt=0, lt=1, description="Lower posterior quantile used to name the best agent.")
+    epsilon: float = Field(0.1, gt=0, lt=1, description="Lower posterior quantile used to name the best agent.")
     initial_evals: int = Field(5, ge=1, description="Tasks the root is evaluated on before the loop.")
     initial_expansions: int = Field(2, ge=0, description="Expansions of the root before the loop.")
     count_running_evals: bool = Field(False, description="N counts evaluations from their start, running ones too.")

@@ -23,7 +23,7 @@ class SearchParams:
     """Expand while N**alpha >= |T| (what N and |T| count is set by the switches below)."""
     cooling: bool = False
     """Thompson temperature tau = B / b (budget over what is left); off means tau = 1."""
-    epsilon: float = 0.01
+    epsilon: float = 0.1
     """The best-belief agent maximises this lower quantile of its posterior Beta(1 + s, 1 + f)."""
     initial_evals: int = 5
     """Tasks the root is evaluated on before anything else."""

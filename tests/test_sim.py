@@ -168,7 +168,7 @@ def test_simulate_is_deterministic_and_spends_the_budget() -> None:
         b = simulate("mixed", policy, 60, seed=5)
         assert (a.best, a.best_q, a.n_nodes, a.decisions) == (b.best, b.best_q, b.n_nodes, b.decisions)
         assert a.tree.n_evals == 60
-        assert a.best == best_belief(a.tree, 0.01)
+        assert a.best == best_belief(a.tree, SearchParams().epsilon)
         assert a.best is not None and a.best_q == a.true_q[a.best]
         assert [q is None for q in a.true_q] == [a.tree.is_failed(i) for i in range(a.n_nodes)]
     assert simulate("mixed", "hgm", 60, seed=6).true_q != simulate("mixed", "hgm", 60, seed=5).true_q
