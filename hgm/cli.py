@@ -164,7 +164,9 @@ def _exit_for(engine: Engine) -> None:
 def run(
     config_file: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
     world: Annotated[str | None, typer.Option(help=_default("sim | coding", DEFAULTS.world))] = None,
-    policy: Annotated[str | None, typer.Option(help=_default("hgm | dgm | greedy | random", DEFAULTS.policy))] = None,
+    policy: Annotated[
+        str | None, typer.Option(help=_default("hgm | reference | dgm | greedy | random", DEFAULTS.policy))
+    ] = None,
     workers: Annotated[
         int | None, typer.Option(help=_default("Expansions and evaluations run at once.", DEFAULTS.workers))
     ] = None,

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hgm.sandboxes.config import SandboxConfig
 
-USER_POLICIES = ("hgm", "dgm", "greedy", "random")
+USER_POLICIES = ("hgm", "reference", "dgm", "greedy", "random")
 
 
 class ConfigError(ValueError):
@@ -53,11 +53,26 @@ class BudgetConfig(Strict):
 
 class SearchConfig(Strict):
     alpha: float = Field(0.6, gt=0, le=1, description="Expand when evals**alpha >= nodes (0 < alpha <= 1).")
-    cooling: bool = Field(True, description="Temperature tau = budget / remaining; off means tau = 1.")
-    epsilon: float = Field(0.01, gt=0, lt=1, description="Lower posterior quantile used to name the best agent.")
+    cooling: bool = Field(False, description="Temperature tau = budget / remaining; off means tau = 1.")
+    epsilon: float = Field(0.1, gt=0, lt=1, description="Lower posterior quantile used to name the best agent.")
     initial_evals: int = Field(5, ge=1, description="Tasks the root is evaluated on before the loop.")
     initial_expansions: int = Field(2, ge=0, description="Expansions of the root before the loop.")
-    dgm_batch: int = Field(5, ge=1, description="Tasks each new child gets under the dgm policy.")
+    count_running_evals: bool = Field(False, description="N counts evaluations from their start, running ones too.")
+    count_running_expansions: bool = Field(True, description="The tree size |T| counts running expansions.")
+    count_failed: bool = Field(False, description="The tree size |T| counts failed self-modifications.")
+    root_evals_in_budget: bool = Field(True, description="The root's initial evaluations are paid and count in N.")
+    best_rule: Literal["quantile", "mean"] = Field(
+        "quantile", description="Final pick: highest lower epsilon-quantile, or highest own mean."
+    )
+    dgm_batch: int = Field(10, ge=1, description="Tasks every new child gets under the dgm policy.")
+    dgm_full: int = Field(50, ge=1, description="Tasks in all for a dgm child whose first batch reaches the threshold.")
+    dgm_threshold: float = Field(0.4, ge=0, le=1, description="Mean on the first batch that earns a dgm child more.")
+
+    @model_validator(mode="after")
+    def _stages_in_order(self) -> SearchConfig:
+        if self.dgm_full < self.dgm_batch:
+            raise ValueError(f"dgm_full ({self.dgm_full}) must be >= dgm_batch ({self.dgm_batch})")
+        return self
 
 
 class SimConfig(Strict):
@@ -127,8 +142,8 @@ class SelfmodConfig(Strict):
 
 class RunConfig(Strict):
     world: Literal["sim", "coding"] = Field("sim", description="What expanding and evaluating mean.")
-    policy: Literal["hgm", "dgm", "greedy", "random", "bench"] = Field(
-        "hgm", description="Search policy: hgm, dgm, greedy or random."
+    policy: Literal["hgm", "reference", "dgm", "greedy", "random", "bench"] = Field(
+        "hgm", description="Search policy: hgm, or a baseline: reference (published HGM), dgm, greedy, random."
     )
     workers: int = Field(1, ge=1, le=256, description="Expansions and evaluations run at once.")
     seed: int = Field(0, ge=0, description="Seed of every random choice.")
@@ -218,7 +233,21 @@ def resumed_config(frozen: dict[str, Any], overrides: list[str]) -> RunConfig:
                 f"'{key}' cannot change on resume, it is part of what the run is; resume changes only "
                 f"{', '.join(RESUMABLE_KEYS)} (start a new run with `hgm run` to change {key})"
             )
-    return load_config(base=frozen, overrides=overrides)
+    return load_config(base=_as_started(frozen), overrides=overrides)
+
+
+# Settings added after archives already existed, with the value matching how such a run was started: a run frozen
+# before a key existed resumes with the behaviour it began with, not with a newer default.
+LEGACY_DEFAULTS: dict[str, dict[str, Any]] = {"search": {"count_failed": True}}
+
+
+def _as_started(frozen: dict[str, Any]) -> dict[str, Any]:
+    started = {key: dict(value) if isinstance(value, dict) else value for key, value in frozen.items()}
+    for section, defaults in LEGACY_DEFAULTS.items():
+        if isinstance(started.get(section), dict):
+            for key, value in defaults.items():
+                started[section].setdefault(key, value)
+    return started
 
 
 def load_config(path: Path | None = None, overrides: list[str] | None = None, base: dict | None = None) -> RunConfig:

@@ -23,7 +23,7 @@ import numpy as np
 from hgm.archive import Archive, NodeRow, WorkRow
 from hgm.config import RunConfig
 from hgm.interfaces import Evaluation, Expansion, NodeRef, World
-from hgm.policy import Decision, SearchParams, best_belief, make_policy
+from hgm.policy import Decision, SearchParams, make_policy
 from hgm.runlog import run_log
 from hgm.scratch import mkdtemp, run_scratch
 from hgm.tree import Tree
@@ -72,15 +72,7 @@ class Snapshot:
 
 
 def search_params(config: RunConfig) -> SearchParams:
-    s = config.search
-    return SearchParams(
-        alpha=s.alpha,
-        cooling=s.cooling,
-        epsilon=s.epsilon,
-        initial_evals=s.initial_evals,
-        initial_expansions=s.initial_expansions,
-        dgm_batch=s.dgm_batch,
-    )
+    return SearchParams(**config.search.model_dump(), workers=config.workers)
 
 
 class Interrupts:
@@ -288,7 +280,7 @@ class Engine:
             if decision is None:
                 if not self.running and not self.stop_reason:
                     # Tasks given up after repeated errors stay in flight for good, and count as spent.
-                    spent = self.tree.n_evals + self.tree.n_evals_in_flight >= self.config.budget.max_evals
+                    spent = self.policy.charged(self.tree) >= self.config.budget.max_evals
                     self.stop_reason = "evaluation budget spent" if spent else NOTHING_LEFT
                     self.stop_kind = BUDGET if spent else DONE
                 return
@@ -297,7 +289,7 @@ class Engine:
     def _justified(self, decision: Decision) -> Decision | None:
         """The decision if the evaluation budget left can pay for it; else the evaluation owed first, or nothing."""
         tree = self.tree
-        left = self.config.budget.max_evals - tree.n_evals - tree.n_evals_in_flight
+        left = self.config.budget.max_evals - self.policy.charged(tree)
         if left <= 0:
             return None
         if decision.kind != "expand":
@@ -479,7 +471,7 @@ class Engine:
         return True
 
     def _finish(self) -> None:
-        best = best_belief(self.tree, self.params.epsilon)
+        best = self.policy.best(self.tree)
         if best is not None and self._commits.get(best):
             self.archive.set_best(str(self._commits[best]))
         self.archive.event("stop", reason=self.stop_reason, evals=self.tree.n_evals, nodes=self.tree.n_nodes, best=best)
@@ -488,7 +480,7 @@ class Engine:
     # -- display --------------------------------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        best = best_belief(self.tree, self.params.epsilon)
+        best = self.policy.best(self.tree)
         failed = int(self.tree.failed.sum())
         return Snapshot(
             evals_done=self.tree.n_evals,

@@ -11,34 +11,61 @@ from scipy.special import betainccinv, betaln
 
 from hgm.tree import NodeGroups, Tree
 
+BEST_RULES = ("quantile", "mean")
+"""How the final agent is named: the highest lower posterior quantile, or the highest own mean."""
+
 
 @dataclass(frozen=True)
 class SearchParams:
     """Knobs of the search policies."""
 
     alpha: float = 0.6
-    """Expand while N**alpha >= |T| (N completed evaluations, |T| non-root nodes incl. in-flight expansions)."""
-    cooling: bool = True
+    """Expand while N**alpha >= |T| (what N and |T| count is set by the switches below)."""
+    cooling: bool = False
     """Thompson temperature tau = B / b (budget over what is left); off means tau = 1."""
-    epsilon: float = 0.01
+    epsilon: float = 0.1
     """The best-belief agent maximises this lower quantile of its posterior Beta(1 + s, 1 + f)."""
     initial_evals: int = 5
     """Tasks the root is evaluated on before anything else."""
     initial_expansions: int = 2
     """Expansions of the root made right after its initial evaluations."""
-    dgm_batch: int = 5
-    """Tasks (the first ones in task order) that each node gets under the dgm policy."""
+    count_running_evals: bool = False
+    """N counts evaluations from when they start (running ones included), not only finished ones."""
+    count_running_expansions: bool = True
+    """|T| counts expansions that are still running."""
+    count_failed: bool = False
+    """|T| counts failed self-modifications."""
+    root_evals_in_budget: bool = True
+    """The root's initial evaluations are paid from the budget and counted in N; off: free and not in N."""
+    best_rule: str = "quantile"
+    """Final pick: "quantile" (highest lower epsilon-quantile of Beta(1 + s, 1 + f)) or "mean" (highest own mean)."""
+    dgm_batch: int = 10
+    """dgm: tasks (the first ones in task order) every new child is scored on."""
+    dgm_full: int = 50
+    """dgm: tasks (again the first ones) a child is scored on in all when its first batch reaches dgm_threshold."""
+    dgm_threshold: float = 0.4
+    """dgm: mean on the first batch from which a child is scored on dgm_full tasks."""
+    workers: int = 1
+    """Work run at once; the reference policy sizes its start-up by it."""
 
     def __post_init__(self) -> None:
         if self.alpha <= 0.0:
             raise ValueError(f"alpha must be positive, got {self.alpha}")
         if not 0.0 < self.epsilon < 1.0:
             raise ValueError(f"epsilon must be in (0, 1), got {self.epsilon}")
-        for name in ("initial_evals", "initial_expansions", "dgm_batch"):
+        for name in ("initial_evals", "initial_expansions", "dgm_batch", "dgm_full"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.dgm_batch == 0:
             raise ValueError("dgm_batch must be >= 1")
+        if self.dgm_full < self.dgm_batch:
+            raise ValueError(f"dgm_full ({self.dgm_full}) must be >= dgm_batch ({self.dgm_batch})")
+        if not 0.0 <= self.dgm_threshold <= 1.0:
+            raise ValueError(f"dgm_threshold must be in [0, 1], got {self.dgm_threshold}")
+        if self.best_rule not in BEST_RULES:
+            raise ValueError(f"best_rule must be one of {', '.join(BEST_RULES)}, got {self.best_rule!r}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
 
 
 @dataclass(frozen=True)
@@ -51,11 +78,24 @@ class Decision:
 
 
 class Policy(Protocol):
-    """Decides the next unit of work from the tree alone, so a resumed run decides exactly as before."""
+    """Decides the next unit of work from the tree, charges evaluations to the budget and names the final agent."""
 
     name: str
 
     def decide(self, tree: Tree, budget: int, rng: np.random.Generator) -> Decision | None: ...
+
+    def charged(self, tree: Tree) -> int:
+        """Evaluations (finished or running) paid from the evaluation budget."""
+        ...
+
+    def best(self, tree: Tree) -> int | None:
+        """The node the policy names as its result, or None before any evaluation."""
+        ...
+
+
+def started_evals(tree: Tree) -> int:
+    """Evaluations finished or running."""
+    return tree.n_evals + tree.n_evals_in_flight
 
 
 def tau(budget: int, used: int, cooling: bool) -> float:
@@ -138,6 +178,7 @@ class AlphaPolicy:
     at least one own success; if there are none the policy evaluates instead, and if no node has tasks left it
     expands instead. Evaluation draws Beta(tau (1 + s), tau (1 + f)) over nodes with tasks left, takes the largest
     and gives it a random task it has not done. Only the parent rule differs between hgm, greedy and random.
+    What N and |T| count, and whether the root's start-up is paid from the budget, are switches of SearchParams.
     """
 
     def __init__(self, name: str, params: SearchParams, parent_rule: ParentRule) -> None:
@@ -145,10 +186,20 @@ class AlphaPolicy:
         self.params = params
         self._parent_rule = parent_rule
 
+    def charged(self, tree: Tree) -> int:
+        """Evaluations paid from the budget: all started ones, less the root's start-up when that is free."""
+        return started_evals(tree) - self._free_root(int(tree.reserved[0]) if tree.n_nodes else 0)
+
+    def best(self, tree: Tree) -> int | None:
+        """The final pick by the configured rule."""
+        return pick_best(tree, self.params)
+
     def decide(self, tree: Tree, budget: int, rng: np.random.Generator) -> Decision | None:
         """The next unit of work, or None when nothing may be scheduled now."""
-        used = tree.n_evals + tree.n_evals_in_flight
-        if used >= budget or tree.n_nodes == 0:
+        if tree.n_nodes == 0:
+            return None
+        used = self.charged(tree)
+        if used >= budget:
             return None
         p = self.params
         if tree.reserved[0] < min(p.initial_evals, tree.n_tasks):
@@ -156,19 +207,37 @@ class AlphaPolicy:
         if tree.n_children[0] + tree.expanding[0] < p.initial_expansions:
             return Decision("expand", 0)
         t = tau(budget, used, p.cooling)
-        n_tree = tree.n_nodes - 1 + tree.n_expansions_in_flight
-        # The tolerance keeps exact cases such as 32**0.6 == 8 from being lost to rounding.
-        want_expand = tree.n_evals**p.alpha + 1e-9 >= n_tree
+        want_expand = expansion_due(tree, p)
         if want_expand and (d := self._expand(tree, t, rng)) is not None:
             return d
         if (d := _thompson_evaluate(tree, t, rng)) is not None:
             return d
         return None if want_expand else self._expand(tree, t, rng)
 
+    def _free_root(self, root_evals: int) -> int:
+        return 0 if self.params.root_evals_in_budget else min(self.params.initial_evals, root_evals)
+
     def _expand(self, tree: Tree, t: float, rng: np.random.Generator) -> Decision | None:
         if not tree.parent_groups:
             return None
         return Decision("expand", self._parent_rule(tree, t, rng))
+
+
+def expansion_due(tree: Tree, p: SearchParams) -> bool:
+    """Whether N**alpha >= |T|, with N and |T| counted as the switches in `p` say."""
+    if p.count_running_evals:
+        n, root = started_evals(tree), int(tree.reserved[0])
+    else:
+        n, root = tree.n_evals, int(tree.own_s[0] + tree.own_f[0])
+    if not p.root_evals_in_budget:
+        n -= min(p.initial_evals, root)
+    size = tree.n_nodes - 1
+    if p.count_running_expansions:
+        size += tree.n_expansions_in_flight
+    if not p.count_failed:
+        size -= tree.n_failed
+    # The tolerance keeps exact cases such as 32**0.6 == 8 from being lost to rounding.
+    return n**p.alpha + 1e-9 >= size
 
 
 def expand_candidates(tree: Tree) -> np.ndarray:
@@ -214,15 +283,136 @@ def _evaluate(tree: Tree, node: int, rng: np.random.Generator) -> Decision:
     return Decision("evaluate", node, left[rng.integers(len(left))])
 
 
+# ---- the published HGM selection, as a baseline ------------------------------------------------------------------
+
+
+class ReferencePolicy:
+    """The published HGM code's selection rule (metauto-ai/HGM, hgm.py and tree.py), reproduced as a baseline.
+
+    - The root is evaluated on `initial_evals` tasks before the run, outside the budget and outside N, and then
+      expanded min(5, floor(workers**alpha)) times; the loop starts once all of that has finished.
+    - N counts evaluations from when they start; |T| counts finished, successful children plus running expansions
+      (failed self-modifications are discarded); expand while N**alpha >= |T|; no cooling (tau = 1).
+    - Each node keeps a logged result list. Building a candidate's clade list extends that list in place with the
+      lists of all its descendants, on every expansion decision, so its record is inflated permanently; the
+      logged lists drive both the expansion draw (candidates: logged mean > 0) and the evaluation draw.
+    - The final pick is the non-root node with the highest logged mean.
+
+    The inflation lives in this object, not in the tree: a resumed run starts it afresh.
+    """
+
+    name = "reference"
+
+    def __init__(self, params: SearchParams) -> None:
+        self.params = params
+        self.root_evals = params.initial_evals
+        self.initial_expansions = min(5, int(params.workers**params.alpha))
+        self._extra_s = np.zeros(0)
+        self._extra_n = np.zeros(0)
+        self._depth = np.zeros(0, dtype=np.int64)
+        self._parent = np.zeros(0, dtype=np.int64)
+
+    def charged(self, tree: Tree) -> int:
+        """Evaluations paid from the budget: all started ones except the root's pre-run evaluations."""
+        if tree.n_nodes == 0:
+            return 0
+        return started_evals(tree) - min(self.root_evals, int(tree.reserved[0]))
+
+    def logged(self, tree: Tree) -> tuple[np.ndarray, np.ndarray]:
+        """Each node's logged (successes, length of its result list), inflation included."""
+        self._sync(tree)
+        n = tree.n_nodes
+        return tree.own_s + self._extra_s[:n], tree.own_s + tree.own_f + self._extra_n[:n]
+
+    def best(self, tree: Tree) -> int | None:
+        """The non-root node with the highest logged mean (the root if no other node was evaluated)."""
+        s, n = self.logged(tree)
+        if not (n > 0).any():
+            return None
+        nodes = np.flatnonzero(n[1:] > 0) + 1
+        if nodes.size == 0:
+            return 0
+        means = s[nodes] / n[nodes]
+        return int(nodes[np.argmax(means)])
+
+    def decide(self, tree: Tree, budget: int, rng: np.random.Generator) -> Decision | None:
+        """The next unit of work, or None when nothing may be scheduled now (including: wait for the start-up)."""
+        if tree.n_nodes == 0:
+            return None
+        root_target = min(self.root_evals, tree.n_tasks)
+        if tree.reserved[0] < root_target:
+            return _evaluate(tree, 0, rng)
+        if tree.own_s[0] + tree.own_f[0] < root_target:
+            return None
+        attempts = tree.n_children[0] + tree.expanding[0]
+        if attempts < self.initial_expansions:
+            return Decision("expand", 0)
+        if attempts <= self.initial_expansions and tree.expanding[0]:
+            return None
+        n = self.charged(tree)
+        if n >= budget:
+            return None
+        size = tree.n_nodes - 1 - tree.n_failed + tree.n_expansions_in_flight
+        if n**self.params.alpha >= size and (d := self._expand(tree, rng)) is not None:
+            return d
+        return self._evaluate(tree, rng)
+
+    def _expand(self, tree: Tree, rng: np.random.Generator) -> Decision | None:
+        s, n = self.logged(tree)
+        candidates = np.flatnonzero((n > 0) & (s > 0) & ~tree.failed)
+        if candidates.size == 0:
+            return None
+        self._inflate(tree, candidates, s, n)
+        s, n = self.logged(tree)
+        return Decision("expand", _plain_pick(candidates, s, n - s, 1.0, rng))
+
+    def _evaluate(self, tree: Tree, rng: np.random.Generator) -> Decision | None:
+        open_nodes = np.flatnonzero((tree.reserved < tree.n_tasks) & ~tree.failed)
+        if open_nodes.size == 0:
+            return None
+        s, n = self.logged(tree)
+        return _evaluate(tree, _plain_pick(open_nodes, s, n - s, 1.0, rng), rng)
+
+    def _inflate(self, tree: Tree, candidates: np.ndarray, s: np.ndarray, n: np.ndarray) -> None:
+        # Candidates are visited in id order and descendants have larger ids, so every candidate is extended by its
+        # descendants' lists as they stood before this decision.
+        sub_s, sub_n = s.astype(float), n.astype(float)
+        parent, depth = self._parent[: tree.n_nodes], self._depth[: tree.n_nodes]
+        for d in range(int(depth.max()) if depth.size else 0, 0, -1):
+            level = np.flatnonzero(depth == d)
+            np.add.at(sub_s, parent[level], sub_s[level])
+            np.add.at(sub_n, parent[level], sub_n[level])
+        self._extra_s[candidates] += sub_s[candidates] - s[candidates]
+        self._extra_n[candidates] += sub_n[candidates] - n[candidates]
+
+    def _sync(self, tree: Tree) -> None:
+        old = self._extra_s.size
+        if old >= tree.n_nodes:
+            return
+        grow = tree.n_nodes - old
+        self._extra_s = np.concatenate([self._extra_s, np.zeros(grow)])
+        self._extra_n = np.concatenate([self._extra_n, np.zeros(grow)])
+        depth = np.concatenate([self._depth, np.zeros(grow, dtype=np.int64)])
+        parent = np.concatenate([self._parent, np.zeros(grow, dtype=np.int64)])
+        for i in range(old, tree.n_nodes):
+            p = tree.parent(i)
+            parent[i] = 0 if p is None else p
+            depth[i] = 0 if p is None else depth[p] + 1
+        self._depth, self._parent = depth, parent
+
+
 # ---- the dgm baseline -------------------------------------------------------------------------------------------
 
 
 class DGMPolicy:
-    """Darwin-Goedel-Machine-style baseline: every node is scored on the first `dgm_batch` tasks, then a parent is
-    drawn with probability proportional to sigmoid(10 (own mean - 0.5)) / (1 + children incl. in-flight ones).
+    """Darwin Goedel Machine baseline: an archive of scored agents, a parent drawn with probability proportional to
+    sigmoid(10 (own mean - 0.5)) / (1 + children incl. in-flight ones), and staged evaluation.
 
-    Pending batch evaluations always come first (oldest node first, tasks in order), so each new child is scored
-    before the next expansion; a node that already holds `dgm_batch` reservations counts as scored.
+    Staged evaluation (as DGM's SWE-bench runs do with 10 and 50 tasks and a 0.4 threshold): every new child is
+    scored on the first `dgm_batch` tasks; a child whose mean there reaches `dgm_threshold` is then scored on the
+    first `dgm_full` tasks. Pending evaluations come first (oldest node first, tasks in order), so each child is
+    scored before the next expansion; only children whose first batch has finished join the archive of parents.
+    Failed self-modifications never join it. The final pick is the highest own mean (ties: more evaluations).
     """
 
     name = "dgm"
@@ -230,24 +420,42 @@ class DGMPolicy:
     def __init__(self, params: SearchParams) -> None:
         self.params = params
 
+    def charged(self, tree: Tree) -> int:
+        """Every evaluation, the root's included, is paid from the budget."""
+        return started_evals(tree)
+
+    def best(self, tree: Tree) -> int | None:
+        """The node with the highest own mean; ties go to the one with more evaluations, then the lowest id."""
+        return best_mean(tree)
+
     def decide(self, tree: Tree, budget: int, rng: np.random.Generator) -> Decision | None:
         """The next unit of work, or None when nothing may be scheduled now."""
-        if tree.n_evals + tree.n_evals_in_flight >= budget or tree.n_nodes == 0:
+        if started_evals(tree) >= budget or tree.n_nodes == 0:
             return None
-        batch = min(self.params.dgm_batch, tree.n_tasks)
+        p = self.params
+        batch = min(p.dgm_batch, tree.n_tasks)
         pending = np.flatnonzero((tree.reserved < batch) & ~tree.failed)
         if pending.size:
-            node = int(pending[0])
-            fixed = set(tree.tasks[:batch])
-            task = next(t for t in tree.tasks_left(node) if t in fixed)
-            return Decision("evaluate", node, task)
+            return _next_fixed_task(tree, int(pending[0]), batch)
+        full = min(p.dgm_full, tree.n_tasks)
         s, f = tree.own_s, tree.own_f
-        candidates = np.flatnonzero((s + f > 0) & ~tree.failed)
+        scored = (s + f >= batch) & ~tree.failed
+        # A node still at its first batch has exactly those results; one past it has already passed the threshold.
+        passed = (tree.reserved > batch) | (s >= p.dgm_threshold * (s + f))
+        more = np.flatnonzero(scored & passed & (tree.reserved < full))
+        if more.size:
+            return _next_fixed_task(tree, int(more[0]), full)
+        candidates = np.flatnonzero(scored)
         if candidates.size == 0:
             return None
         cumulative = np.cumsum(dgm_weights(tree, candidates))
         pick = min(int(np.searchsorted(cumulative, rng.random(), side="right")), candidates.size - 1)
         return Decision("expand", int(candidates[pick]))
+
+
+def _next_fixed_task(tree: Tree, node: int, upto: int) -> Decision:
+    fixed = set(tree.tasks[:upto])
+    return Decision("evaluate", node, next(t for t in tree.tasks_left(node) if t in fixed))
 
 
 def dgm_weights(tree: Tree, candidates: np.ndarray) -> np.ndarray:
@@ -260,7 +468,7 @@ def dgm_weights(tree: Tree, candidates: np.ndarray) -> np.ndarray:
 
 # ---- registry and final pick ------------------------------------------------------------------------------------
 
-POLICIES = ("hgm", "dgm", "greedy", "random")
+POLICIES = ("hgm", "reference", "dgm", "greedy", "random")
 _PARENT_RULES: dict[str, ParentRule] = {"hgm": _hgm_parent, "greedy": _greedy_parent, "random": _random_parent}
 
 
@@ -268,6 +476,14 @@ class BenchPolicy:
     """No search: evaluate the root on every task in order, never expand (used by `hgm bench`)."""
 
     name = "bench"
+
+    def charged(self, tree: Tree) -> int:
+        """Every evaluation is paid from the budget."""
+        return started_evals(tree)
+
+    def best(self, tree: Tree) -> int | None:
+        """The root, once evaluated."""
+        return 0 if tree.n_nodes and tree.own_s[0] + tree.own_f[0] else None
 
     def decide(self, tree: Tree, budget: int, rng: np.random.Generator) -> Decision | None:
         left = tree.tasks_left(0)
@@ -280,11 +496,30 @@ def make_policy(name: str, params: SearchParams) -> Policy:
     """The policy called `name` (one of POLICIES, or "bench")."""
     if name == "dgm":
         return DGMPolicy(params)
+    if name == "reference":
+        return ReferencePolicy(params)
     if name == "bench":
         return BenchPolicy()
     if name in _PARENT_RULES:
         return AlphaPolicy(name, params, _PARENT_RULES[name])
     raise ValueError(f"unknown policy {name!r}; valid policies: {', '.join(POLICIES)}")
+
+
+def pick_best(tree: Tree, params: SearchParams) -> int | None:
+    """The final agent under `params.best_rule`."""
+    return best_belief(tree, params.epsilon) if params.best_rule == "quantile" else best_mean(tree)
+
+
+def best_mean(tree: Tree) -> int | None:
+    """The evaluated node with the highest own mean; ties go to more evaluations, then the lowest id."""
+    s, f = tree.own_s, tree.own_f
+    evaluated = np.flatnonzero(s + f > 0)
+    if evaluated.size == 0:
+        return None
+    n = s[evaluated] + f[evaluated]
+    mean = s[evaluated] / n
+    order = np.lexsort((evaluated, -n, -mean))
+    return int(evaluated[order[0]])
 
 
 def best_belief(tree: Tree, epsilon: float) -> int | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from hgm.archive import Archive, ArchiveError
-from hgm.policy import best_belief, beta_lower_quantiles
+from hgm.policy import best_belief, best_mean, beta_lower_quantiles
 from hgm.tree import Tree
 
 
@@ -67,7 +67,8 @@ def epsilon_of(archive: Archive) -> float:
 def summarize(archive: Archive) -> list[NodeSummary]:
     tree = load_tree(archive)
     epsilon = epsilon_of(archive)
-    best = best_belief(tree, epsilon)
+    rule = archive.config().get("search", {}).get("best_rule", "quantile")
+    best = best_mean(tree) if rule == "mean" else best_belief(tree, epsilon)
     out = []
     for row in archive.nodes():
         s, f = tree.own(row.id)

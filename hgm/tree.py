@@ -121,6 +121,7 @@ class Tree:
         self._n_evals = 0
         self._n_evals_in_flight = 0
         self._n_expansions_in_flight = 0
+        self._n_failed = 0
         self._eval_groups = NodeGroups()
         self._parent_groups = NodeGroups()
 
@@ -156,6 +157,7 @@ class Tree:
         if self._results[node_id] or self._expanding[node_id] or self._children[node_id]:
             raise ValueError(f"node {node_id} already has evaluations or children and cannot be marked failed")
         self._failed[node_id] = True
+        self._n_failed += 1
         self._eval_groups.discard(node_id)
 
     def start_eval(self, node_id: int, task: str) -> None:
@@ -238,6 +240,11 @@ class Tree:
     def n_nodes(self) -> int:
         """Nodes in the tree, the root and failed expansions included."""
         return self._n
+
+    @property
+    def n_failed(self) -> int:
+        """Failed expansions' nodes."""
+        return self._n_failed
 
     @property
     def n_evals(self) -> int:

@@ -95,6 +95,10 @@ def story_config(max_evals: int, **extra: object) -> RunConfig:
         "seed=3",
         "search.initial_evals=3",
         "search.initial_expansions=2",
+        # The story's tree was written for these search settings; pinning them keeps it when defaults move.
+        "search.cooling=true",
+        "search.count_failed=true",
+        "search.epsilon=0.01",
     ]
     return load_config(overrides=overrides + [f"{k}={v}" for k, v in extra.items()])
 

@@ -251,4 +251,4 @@ def test_help_shows_defaults_and_no_type_noise(command: str):
 def test_the_policy_error_lists_only_the_policies_a_user_can_choose(tmp_path: Path):
     result = _run("run", "--policy", "nope", "--out", str(tmp_path / "run"))
     assert result.exit_code == 2
-    assert "hgm, dgm, greedy, random" in result.output and "bench" not in result.output
+    assert "hgm, reference, dgm, greedy, random" in result.output and "bench" not in result.output

@@ -83,3 +83,25 @@ def test_alpha_outside_zero_to_one_is_refused(alpha: str):
 
 def test_alpha_of_one_is_accepted():
     assert load_config(overrides=["search.alpha=1"]).search.alpha == 1.0
+
+
+def test_search_switches_are_validated_with_clear_messages():
+    config = load_config(overrides=["search.count_running_evals=true", "search.best_rule=mean", "policy=reference"])
+    assert config.search.count_running_evals and config.search.best_rule == "mean" and config.policy == "reference"
+    with pytest.raises(ConfigError, match="search.best_rule.*'quantile' or 'mean'"):
+        load_config(overrides=["search.best_rule=median"])
+    with pytest.raises(ConfigError, match=r"dgm_full \(5\) must be >= dgm_batch \(10\)"):
+        load_config(overrides=["search.dgm_full=5"])
+    with pytest.raises(ConfigError, match="search.count_failed"):
+        load_config(overrides=["search.count_failed=maybe"])
+
+
+def test_a_run_frozen_before_a_search_setting_existed_resumes_as_it_started():
+    from hgm.config import resumed_config
+
+    frozen = load_config().model_dump(mode="json")
+    del frozen["search"]["count_failed"]  # an archive from before the setting existed counted failed children
+    assert resumed_config(frozen, []).search.count_failed is True
+    assert load_config().search.count_failed is False
+    current = load_config().model_dump(mode="json")
+    assert resumed_config(current, []).search.count_failed is False

@@ -225,3 +225,11 @@ def test_work_that_ignores_cancellation_is_abandoned_so_the_run_still_stops(tmp_
         assert archive.work(status="running") == [] and len(archive.work(status="interrupted")) == 2
     finally:
         release.set()
+
+
+def test_the_reference_policy_runs_in_the_engine_with_its_root_evaluations_free(tmp_path: Path):
+    engine, archive, reason = _engine_run(tmp_path, "seed=2", "budget.max_evals=30", "policy=reference")
+    assert reason == "evaluation budget spent"
+    assert engine.tree.n_evals == 35  # 5 pre-run root evaluations outside the budget
+    assert engine.policy.charged(engine.tree) == 30
+    assert engine.tree.n_nodes > 2

@@ -89,7 +89,7 @@ def test_expand_when_evaluations_to_the_alpha_reach_the_tree_size(n_evals: int, 
 
 def test_expansions_in_flight_and_failed_nodes_count_in_the_tree_size() -> None:
     tree = star(2, root=(10, 0))  # N = 10: 3.98 >= |T| = 2
-    policy = make_policy("hgm", SearchParams())
+    policy = make_policy("hgm", SearchParams(count_failed=True))
     assert policy.decide(tree, 1000, rng()) == Decision("expand", 0)
     tree.add_node(3, 0)
     tree.mark_failed(3)
@@ -156,8 +156,11 @@ def test_nothing_is_scheduled_once_the_budget_is_used_or_reserved() -> None:
     tree.start_eval(1, TASKS[0])
     for name in POLICIES:
         policy = make_policy(name, SearchParams())
-        assert policy.decide(tree, 6, rng()) is None
-        assert policy.decide(tree, 7, rng()) is not None
+        # The reference evaluates the root's first five tasks outside the budget.
+        paid = 1 if name == "reference" else 6
+        assert policy.charged(tree) == paid
+        assert policy.decide(tree, paid, rng()) is None
+        assert policy.decide(tree, paid + 1, rng()) is not None
 
 
 def test_thompson_evaluation_prefers_the_node_that_succeeds(plain_max: int) -> None:
@@ -234,7 +237,7 @@ def test_dgm_weights_match_hand_computed_values() -> None:
     w = dgm_weights(tree, np.array([0, 1, 2]))
     raw = np.array([0.5 / 3, 1 / (1 + math.exp(-5)), 1 / (1 + math.exp(2.5)) / 2])
     assert np.allclose(w, raw / raw.sum())
-    policy = make_policy("dgm", SearchParams(dgm_batch=1))
+    policy = make_policy("dgm", SearchParams(dgm_batch=1, dgm_full=1))
     counts = Counter(policy.decide(tree, 10_000, rng(k)).node for k in range(4000))  # type: ignore[union-attr]
     assert counts[1] / 4000 == pytest.approx(w[1], abs=0.03)
     assert counts[0] / 4000 == pytest.approx(w[0], abs=0.03)
@@ -243,7 +246,7 @@ def test_dgm_weights_match_hand_computed_values() -> None:
 def test_dgm_scores_each_new_child_on_the_fixed_batch_before_expanding() -> None:
     tree = Tree(TASKS)
     tree.add_node(0, None)
-    policy = make_policy("dgm", SearchParams(dgm_batch=3))
+    policy = make_policy("dgm", SearchParams(dgm_batch=3, dgm_full=5, dgm_threshold=0.5))
     seen = []
     for _ in range(3):
         d = policy.decide(tree, 100, rng())
@@ -254,14 +257,33 @@ def test_dgm_scores_each_new_child_on_the_fixed_batch_before_expanding() -> None
     assert seen == [(0, "t00"), (0, "t01"), (0, "t02")]
     assert policy.decide(tree, 100, rng()) is None  # nothing scored yet: wait
     tree.finish_eval(0, "t00", True)
-    assert policy.decide(tree, 100, rng()) == Decision("expand", 0)
+    tree.finish_eval(0, "t01", False)
+    assert policy.decide(tree, 100, rng()) is None  # the first batch is not finished: still wait
+    tree.finish_eval(0, "t02", False)
+    assert policy.decide(tree, 100, rng()) == Decision("expand", 0)  # 1/3 is below the threshold: no more tasks
     tree.add_node(1, 0)
     assert policy.decide(tree, 100, rng()) == Decision("evaluate", 1, "t00")
 
 
+def test_dgm_scores_a_child_that_passes_its_first_batch_on_more_tasks() -> None:
+    tree = star(2)
+    record(tree, 0, 1, 2)  # 1/3: stays at its first batch
+    record(tree, 1, 2, 1)  # 2/3 >= 0.5: gets t03 and t04 as well
+    record(tree, 2, 0, 3)
+    policy = make_policy("dgm", SearchParams(dgm_batch=3, dgm_full=5, dgm_threshold=0.5))
+    d = policy.decide(tree, 100, rng())
+    assert d == Decision("evaluate", 1, "t03")
+    tree.finish_eval(1, "t03", False)  # now 2/4, below the threshold, but the second stage is finished regardless
+    assert policy.decide(tree, 100, rng()) == Decision("evaluate", 1, "t04")
+    tree.finish_eval(1, "t04", False)
+    d = policy.decide(tree, 100, rng())
+    assert d is not None and d.kind == "expand"
+    assert policy.best(tree) == 1  # 2/5 beats 1/3 and 0/3
+
+
 def test_make_policy_names_the_valid_policies() -> None:
     assert [make_policy(n, SearchParams()).name for n in POLICIES] == list(POLICIES)
-    with pytest.raises(ValueError, match="unknown policy 'best'; valid policies: hgm, dgm, greedy, random"):
+    with pytest.raises(ValueError, match="unknown policy 'best'; valid policies: hgm, reference, dgm, greedy, random"):
         make_policy("best", SearchParams())
 
 
@@ -404,3 +426,142 @@ def test_decisions_depend_on_the_tree_not_on_the_order_it_was_built_in(plain_max
             a = [policy.decide(first, 1000, rng(k)) for k in range(40)]
             assert a == [policy.decide(second, 1000, rng(k)) for k in range(40)]
             assert len({d.node for d in a if d is not None}) > 1
+
+
+# ---- the published HGM policy (reference) and hgm's counting switches ------------------------------------------
+
+
+def chain() -> Tree:
+    """Root 1/2, its child 2/2, and that child's child 0/2."""
+    tree = star(1, root=(1, 1))
+    record(tree, 1, 2, 0)
+    tree.add_node(2, 1)
+    record(tree, 2, 0, 2)
+    return tree
+
+
+def test_reference_inflates_each_candidates_own_record_on_every_expansion_decision() -> None:
+    tree = chain()
+    # workers=1 gives min(5, floor(1**0.6)) = 1 initial expansion, which the root already has; its first two
+    # evaluations were the free pre-run ones, so N = 4 and 4**0.6 = 2.30 >= |T| = 2: expand.
+    policy = make_policy("reference", SearchParams(initial_evals=2))
+    assert policy.charged(tree) == 4
+    logged = policy.logged  # type: ignore[attr-defined]
+    assert [list(x) for x in logged(tree)] == [[1, 2, 0], [2, 2, 2]]
+    d = policy.decide(tree, 100, rng())
+    assert d is not None and d.kind == "expand"
+    # Root (1/2) and node 1 (2/2) are candidates; each list is extended by its descendants' lists in place.
+    assert [list(x) for x in logged(tree)] == [[3, 2, 0], [6, 4, 2]]
+    d = policy.decide(tree, 100, rng(1))
+    assert d is not None and d.kind == "expand"
+    assert [list(x) for x in logged(tree)] == [[5, 2, 0], [12, 6, 2]]  # the root now counts node 2's list twice
+    # The tree itself is untouched: hgm's clade counts stay exact.
+    assert [tree.own(i) for i in range(3)] == [(1, 1), (2, 0), (0, 2)]
+    assert tree.clade(0) == (3, 3)
+    # The final pick is the highest logged mean among non-root nodes.
+    assert policy.best(tree) == 1
+    tree.add_node(3, 0)
+    record(tree, 3, 2, 3)  # 2/5 is below node 1's own 2/2 but above its logged 2/6
+    assert policy.best(tree) == 3
+
+
+def test_reference_start_up_is_free_root_evaluations_then_waited_for_root_expansions() -> None:
+    tree = Tree(TASKS)
+    tree.add_node(0, None)
+    policy = make_policy("reference", SearchParams(initial_evals=3, workers=8))  # min(5, floor(8**0.6)) = 3
+    for k in range(3):
+        d = policy.decide(tree, 1, rng(k))
+        assert d is not None and d.kind == "evaluate" and d.node == 0 and d.task is not None
+        tree.start_eval(0, d.task)
+    assert policy.decide(tree, 1, rng()) is None  # waits for the root's results
+    for task in tree.in_flight(0):
+        tree.finish_eval(0, task, task != tree.in_flight(0)[-1])
+    assert policy.charged(tree) == 0
+    for _ in range(3):
+        assert policy.decide(tree, 1, rng()) == Decision("expand", 0)
+        tree.start_expand(0)
+    assert policy.decide(tree, 1, rng()) is None  # waits for the initial expansions
+    for child in (1, 2, 3):
+        tree.finish_expand(0)
+        tree.add_node(child, 0)
+    tree.mark_failed(3)
+    d = policy.decide(tree, 1, rng())  # N = 0 < |T| = 2 (the failed child is discarded): evaluate, budget of 1
+    assert d is not None and d.kind == "evaluate" and d.node in (1, 2)
+
+
+def test_failed_children_in_the_tree_size_are_a_switch() -> None:
+    tree = star(3, root=(3, 2))  # N = 5: 5**0.6 = 2.63
+    tree.mark_failed(3)
+    kinds = {}
+    for label, name, params in [
+        ("counted", "hgm", SearchParams(initial_evals=0, initial_expansions=0, count_failed=True)),
+        ("left out", "hgm", SearchParams(initial_evals=0, initial_expansions=0, count_failed=False)),
+        ("reference", "reference", SearchParams(initial_evals=0, count_failed=True)),  # it discards them regardless
+    ]:
+        d = make_policy(name, params).decide(tree, 100, rng())
+        assert d is not None
+        kinds[label] = d.kind
+    assert kinds == {"counted": "evaluate", "left out": "expand", "reference": "expand"}
+
+
+def test_running_evaluations_count_in_n_when_switched_on() -> None:
+    # The issue's case: 40 evaluations done, 32 running, 8 nodes besides the root, alpha 0.5.
+    tree = star(8, root=(10, 10))
+    for node in range(1, 9):
+        record(tree, node, 1, 1)
+        for task in tree.tasks_left(node)[:4]:
+            tree.start_eval(node, task)
+    assert (tree.n_evals, tree.n_evals_in_flight) == (36, 32)
+    record(tree, 0, 2, 2)
+    finished = SearchParams(alpha=0.5, initial_evals=0, initial_expansions=0)  # 40**0.5 = 6.3 < 8
+    started = SearchParams(alpha=0.5, initial_evals=0, initial_expansions=0, count_running_evals=True)  # 8.5 >= 8
+    assert {make_policy("hgm", finished).decide(tree, 1000, rng(k)).kind for k in range(50)} == {"evaluate"}  # type: ignore[union-attr]
+    assert {make_policy("hgm", started).decide(tree, 1000, rng(k)).kind for k in range(50)} == {"expand"}  # type: ignore[union-attr]
+    reference = make_policy("reference", SearchParams(alpha=0.5, initial_evals=0))
+    assert {reference.decide(tree, 1000, rng(k)).kind for k in range(5)} == {"expand"}  # type: ignore[union-attr]
+
+
+def test_running_expansions_in_the_tree_size_are_a_switch() -> None:
+    tree = star(2, root=(10, 0))  # N = 10: 3.98
+    for _ in range(2):
+        tree.start_expand(0)  # |T| = 2 + 2 running
+    counted = SearchParams(initial_evals=0, initial_expansions=0)
+    uncounted = SearchParams(initial_evals=0, initial_expansions=0, count_running_expansions=False)
+    assert make_policy("hgm", counted).decide(tree, 1000, rng()).kind == "evaluate"  # type: ignore[union-attr]
+    assert make_policy("hgm", uncounted).decide(tree, 1000, rng()) == Decision("expand", 0)
+
+
+def test_the_roots_start_up_can_be_free_of_budget_and_n() -> None:
+    tree = star(0, root=(3, 2))
+    paid = make_policy("hgm", SearchParams(initial_expansions=0))
+    free = make_policy("hgm", SearchParams(initial_expansions=0, root_evals_in_budget=False))
+    assert (paid.charged(tree), free.charged(tree)) == (5, 0)
+    assert paid.decide(tree, 5, rng()) is None
+    d = free.decide(tree, 1, rng())  # N = 0 < |T| = 0 is false: 0**0.6 >= 0, so expand
+    assert d == Decision("expand", 0)
+    tree.add_node(1, 0)  # now N = 0 < 1: evaluate
+    d = free.decide(tree, 1, rng())
+    assert d is not None and d.kind == "evaluate"
+    d = paid.decide(tree, 6, rng())  # N = 5: 2.63 >= 1: expand
+    assert d is not None and d.kind == "expand"
+
+
+def test_the_final_pick_rule_is_a_switch() -> None:
+    tree = star(3)
+    record(tree, 1, 2, 0)
+    record(tree, 2, 30, 10)
+    record(tree, 3, 4, 0)
+    assert make_policy("hgm", SearchParams()).best(tree) == 2
+    assert make_policy("hgm", SearchParams(best_rule="mean")).best(tree) == 3  # 4/4 ties 2/2, more evaluations win
+    assert make_policy("dgm", SearchParams()).best(tree) == 3
+
+
+def test_search_params_reject_bad_switches() -> None:
+    with pytest.raises(ValueError, match="best_rule must be one of quantile, mean, got 'median'"):
+        SearchParams(best_rule="median")
+    with pytest.raises(ValueError, match=r"dgm_full \(5\) must be >= dgm_batch \(10\)"):
+        SearchParams(dgm_full=5)
+    with pytest.raises(ValueError, match="dgm_threshold"):
+        SearchParams(dgm_threshold=1.5)
+    with pytest.raises(ValueError, match="workers"):
+        SearchParams(workers=0)

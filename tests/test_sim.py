@@ -168,7 +168,7 @@ def test_simulate_is_deterministic_and_spends_the_budget() -> None:
         b = simulate("mixed", policy, 60, seed=5)
         assert (a.best, a.best_q, a.n_nodes, a.decisions) == (b.best, b.best_q, b.n_nodes, b.decisions)
         assert a.tree.n_evals == 60
-        assert a.best == best_belief(a.tree, 0.01)
+        assert a.best == best_belief(a.tree, SearchParams().epsilon)
         assert a.best is not None and a.best_q == a.true_q[a.best]
         assert [q is None for q in a.true_q] == [a.tree.is_failed(i) for i in range(a.n_nodes)]
     assert simulate("mixed", "hgm", 60, seed=6).true_q != simulate("mixed", "hgm", 60, seed=5).true_q
@@ -223,3 +223,32 @@ def test_every_landscape_runs_with_every_policy() -> None:
             result = simulate(landscape, policy, 40, seed=1)
             assert result.tree.n_evals == 40
             assert result.best_q is not None and 0.0 < result.best_q < 1.0
+
+
+def test_asynchronous_simulation_is_deterministic_and_spends_the_budget() -> None:
+    for policy in ("hgm", "reference", "dgm"):
+        a = simulate("builder", policy, 80, seed=3, workers=6)
+        b = simulate("builder", policy, 80, seed=3, workers=6)
+        assert (a.best, a.n_nodes, a.decisions) == (b.best, b.n_nodes, b.decisions)
+        assert a.charged == 80
+        # Only the reference's pre-run root evaluations are free.
+        assert a.tree.n_evals == (85 if policy == "reference" else 80)
+        assert a.tree.n_evals_in_flight == 0 and a.tree.n_expansions_in_flight == 0
+
+
+def test_with_several_workers_decisions_see_work_in_flight() -> None:
+    serial = simulate("mixed", "hgm", 200, seed=2)
+    parallel = simulate("mixed", "hgm", 200, seed=2, workers=8)
+    # Same seed and policy, but decisions made while results are outstanding build a different tree.
+    assert [serial.tree.results(i) for i in range(3)] != [parallel.tree.results(i) for i in range(3)]
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        simulate("mixed", "hgm", 10, 0, workers=0)
+
+
+def test_simulate_reports_each_policys_own_pick() -> None:
+    ref = simulate("smooth", "reference", 120, seed=4)
+    assert ref.best is not None and ref.best != 0  # the reference never names the root once a child is evaluated
+    assert ref.tree.own(ref.best)[0] > 0
+    dgm = simulate("smooth", "dgm", 120, seed=4)
+    means = [s / (s + f) if s + f else -1.0 for s, f in (dgm.tree.own(i) for i in range(dgm.n_nodes))]
+    assert dgm.best is not None and means[dgm.best] == max(means)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from hgm.interfaces import Evaluation, Expansion, NodeRef
-from hgm.policy import SearchParams, best_belief, make_policy
+from hgm.policy import Decision, SearchParams, make_policy
 from hgm.tree import Tree
 
 SOURCE_FILE = "agent.json"
@@ -262,17 +263,34 @@ class SimResult:
     """Each node's simulated agent (None for failed expansions)."""
     decisions: int
     """Policy decisions made."""
+    charged: int
+    """Evaluations paid from the budget (the reference policy's pre-run root evaluations are not)."""
 
 
 def simulate(
-    landscape: str, policy: str, budget: int, seed: int, params: SearchParams = SearchParams(), n_tasks: int = 200
+    landscape: str,
+    policy: str,
+    budget: int,
+    seed: int,
+    params: SearchParams = SearchParams(),
+    n_tasks: int = 200,
+    workers: int = 1,
+    expand_time: float = 2.0,
 ) -> SimResult:
-    """Run a whole search serially in memory with the same tree, policy and random streams as SimWorld."""
+    """Run a whole search in memory with the same tree, policy and random streams as SimWorld.
+
+    With `workers` > 1 the search is asynchronous: up to that many jobs run at once on a simulated clock, an
+    evaluation taking Gamma(2)-distributed time of mean 1 and an expansion of mean `expand_time`, and each job's
+    result lands when its time is up, so the policy decides while other work is still running. A child's id is
+    given when its expansion finishes. With one worker every job finishes before the next decision.
+    """
     if budget < 1:
         raise ValueError(f"the evaluation budget must be >= 1, got {budget}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
     _check_seed(seed)
     land = get_landscape(landscape)
-    pol = make_policy(policy, params)
+    pol = make_policy(policy, replace(params, workers=workers))
     tasks = task_ids(n_tasks)
     index = {t: i for i, t in enumerate(tasks)}
     tree = Tree(tasks)
@@ -281,12 +299,30 @@ def simulate(
     # Every decision either spends budget or adds a node (which raises |T| until evaluation is chosen again).
     max_decisions = 50 * (budget + n_tasks) + 1000
     k = 0
-    while (d := pol.decide(tree, budget, np.random.default_rng([seed, 0, k]))) is not None:
-        k += 1
-        if k > max_decisions:
-            raise RuntimeError(f"policy {policy!r} made {k} decisions on a budget of {budget}; it does not converge")
+    clock = 0.0
+    running: list[tuple[float, int, Decision]] = []
+    while True:
+        while len(running) < workers:
+            d = pol.decide(tree, budget, np.random.default_rng([seed, 0, k]))
+            if d is None:
+                break
+            k += 1
+            if k > max_decisions:
+                raise RuntimeError(f"policy {policy!r} made {k} decisions on a budget of {budget}; it cannot converge")
+            if d.kind == "expand":
+                tree.start_expand(d.node)
+                mean = expand_time
+            else:
+                assert d.task is not None
+                tree.start_eval(d.node, d.task)
+                mean = 1.0
+            duration = np.random.default_rng([seed, 3, k]).gamma(2.0, mean / 2.0) if workers > 1 else 0.0
+            heapq.heappush(running, (clock + duration, k, d))
+        if not running:
+            break
+        clock, _, d = heapq.heappop(running)
         if d.kind == "expand":
-            tree.start_expand(d.node)
+            tree.finish_expand(d.node)
             child_id = tree.n_nodes
             parent = agents[d.node]
             assert parent is not None
@@ -297,13 +333,11 @@ def simulate(
                 agents.append(None)
             else:
                 agents.append(child)
-            tree.finish_expand(d.node)
         else:
             assert d.task is not None
             agent = agents[d.node]
             assert agent is not None
-            tree.start_eval(d.node, d.task)
             tree.finish_eval(d.node, d.task, eval_success(agent, seed, d.node, index[d.task]))
-    best = best_belief(tree, params.epsilon)
+    best = pol.best(tree)
     qs = [a.q if a is not None else None for a in agents]
-    return SimResult(best, None if best is None else qs[best], tree.n_nodes, tree, qs, agents, k)
+    return SimResult(best, None if best is None else qs[best], tree.n_nodes, tree, qs, agents, k, pol.charged(tree))
