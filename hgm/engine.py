@@ -289,7 +289,8 @@ class Engine:
                 if not self.running and not self.stop_reason:
                     # Tasks given up after repeated errors stay in flight for good, and count as spent.
                     spent = self.tree.n_evals + self.tree.n_evals_in_flight >= self.config.budget.max_evals
-                    self.stop_reason = "evaluation budget spent" if spent else NOTHING_LEFT
+                    done = getattr(self.policy, "done_reason", NOTHING_LEFT)
+                    self.stop_reason = "evaluation budget spent" if spent else done
                     self.stop_kind = BUDGET if spent else DONE
                 return
             self._start(pool, decision)

@@ -268,6 +268,7 @@ class BenchPolicy:
     """No search: evaluate the root on every task in order, never expand (used by `hgm bench`)."""
 
     name = "bench"
+    done_reason = "every task was tried"
 
     def decide(self, tree: Tree, budget: int, rng: np.random.Generator) -> Decision | None:
         left = tree.tasks_left(0)

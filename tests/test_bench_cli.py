@@ -57,24 +57,14 @@ def test_bench_ends_with_its_own_summary_not_the_search_engine_s(tmp_path: Path,
     assert "none has a success to expand" not in output and "hgm resume" not in output
 
 
-def test_a_bench_whose_every_task_errors_exits_3_and_lists_each_task_once(tmp_path: Path, rootfs: Path):
+def test_forcing_a_toolchain_the_sandbox_lacks_exits_2_with_one_line(tmp_path: Path, rootfs: Path):
     options = "coding.benchmark_options={languages: [go], toolchains: [go]}"
-    args = [
-        "--benchmark",
-        "polyglot",
-        "--path",
-        str(POLYGLOT),
-        "--set",
-        options,
-        "--json",
-        "--out",
-        str(tmp_path / "b"),
-    ]
-    code, output = _bench(*args)
-    assert code == 3, output
-    report = json.loads(output[output.index("{") :])
-    assert [(row["task"], row["outcome"], row["attempts"]) for row in report["tasks"]] == [
-        ("go/reverse-words", "error", 3)
-    ]
-    assert "go test command was not found" in report["tasks"][0]["error"]
-    assert report["evaluated"] == 0
+    out = tmp_path / "b"
+    args = ["--benchmark", "polyglot", "--path", str(POLYGLOT), "--set", options, "--out", str(out)]
+    result = runner.invoke(
+        app, ["bench", "seed", "--sandbox", "bwrap", "--set", f"coding.sandbox.rootfs={rootfs}", *args]
+    )
+    assert result.exit_code == 2, result.output
+    assert "the toolchains option names go, but the bwrap sandbox has no Go toolchain (found: python)" in result.output
+    assert "hgm sandbox build --toolchains python,go" in result.output
+    assert not out.exists()

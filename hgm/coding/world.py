@@ -73,7 +73,12 @@ def gateway_config(coding: CodingConfig) -> GatewayConfig:
 
 
 def make_benchmark(coding: CodingConfig) -> Benchmark:
-    return registry.make_benchmark(coding.benchmark, coding.benchmark_path, **coding.benchmark_options)
+    """The configured benchmark, told which sandboxes grade it (an adapter may look at what they hold)."""
+    benchmark = registry.make_benchmark(coding.benchmark, coding.benchmark_path, **coding.benchmark_options)
+    use_sandbox = getattr(benchmark, "use_sandbox", None)
+    if callable(use_sandbox):
+        use_sandbox(coding.sandbox.model_copy(update={"backend": resolve_backend(coding.sandbox.backend)}))
+    return benchmark
 
 
 def install_scripted_models(coding: CodingConfig) -> None:
