@@ -108,7 +108,7 @@ def test_second_try_sees_the_failures_and_can_pass(bwrap: OpenSandbox, tmp_path:
     assert first.resolved is False
     retry = task_feedback(polyglot, task, first)  # the world appends this to the statement
     assert retry.startswith("---\nYour previous solution failed the hidden unit tests.")
-    assert "running_total_test.RunningTotalTest.test_single: failed" in retry
+    assert "\n- running_total_test.RunningTotalTest.test_single\n" in retry
     assert "Fix the code in `running_total.py`" in retry
     assert box.exec("ls -A", timeout=30).output.split() == [".docs", "running_total.py"]  # graded elsewhere
     source = tmp_path / "fixed.py"

@@ -134,14 +134,24 @@ def parse_catch(output: str) -> list[TestCase]:
 
 
 def parse_junit(output: str) -> list[TestCase]:
-    """The `Failures (N):` section of JUnit's console launcher: `JUnit Jupiter:Class:method()` and its `=>` line."""
+    """The `Failures (N):` section of JUnit's console launcher: `JUnit Jupiter:Class:method()`, then the `=>` line
+    and what follows it up to the stack trace."""
     lines = output.splitlines()
     found = []
     for i, line in enumerate(lines):
         match = re.match(r"^\s+JUnit (?:Jupiter|Vintage):(\S.*)$", line)
-        if match:
-            arrow = next((x.strip()[3:] for x in lines[i + 1 : i + 6] if x.strip().startswith("=> ")), "")
-            found.append(TestCase(match.group(1).replace(":", "."), "failed", arrow))
+        if not match:
+            continue
+        start = next((j for j in range(i + 1, min(i + 6, len(lines))) if lines[j].strip().startswith("=> ")), None)
+        message = ""
+        if start is not None:
+            body = [lines[start].strip()[3:]]
+            for x in lines[start + 1 : start + 12]:
+                if re.match(r"^\s+(at |\.\.\.|JUnit |[\w$./]+\([^()]*\)$)", x) or not x.strip():
+                    break
+                body.append(x.strip())
+            message = "\n".join(body)
+        found.append(TestCase(match.group(1).replace(":", "."), "failed", message))
     return found
 
 
@@ -463,7 +473,7 @@ def failure_report(score: Score, limit: int) -> str:
     text = "\n".join(lines)
     if len(text) > limit:
         return text[: limit - 40].rstrip() + f"\n[... cut at {limit} characters ...]"
-    room = limit - len(text) - 40
+    room = limit - len(text) - 100
     if room > 500 and score.output:
         text += "\n\nThe test log:\n" + clip(score.output, room)
     return text
