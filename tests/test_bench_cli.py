@@ -68,3 +68,54 @@ def test_forcing_a_toolchain_the_sandbox_lacks_exits_2_with_one_line(tmp_path: P
     assert "the toolchains option names go, but the bwrap sandbox has no Go toolchain (found: python)" in result.output
     assert "hgm sandbox build --toolchains python,go" in result.output
     assert not out.exists()
+
+
+def _answering_agent(dest: Path, answers: dict[str, str]) -> Path:
+    """An agent that overwrites whichever of the `answers` files its workspace has (a stand-in for a perfect model)."""
+    package = dest / "agent_seed"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(
+        "import argparse, json, os\n"
+        f"ANSWERS = {answers!r}\n"
+        "p = argparse.ArgumentParser()\n"
+        "for flag in ('--task', '--workdir', '--trajectory'):\n"
+        "    p.add_argument(flag)\n"
+        "args = p.parse_args()\n"
+        "for rel, text in ANSWERS.items():\n"
+        "    path = os.path.join(args.workdir, rel)\n"
+        "    if os.path.isfile(path):\n"
+        "        with open(path, 'w') as f:\n"
+        "            f.write(text)\n"
+        "with open(args.trajectory, 'w') as f:\n"
+        "    json.dump([], f)\n"
+    )
+    return dest
+
+
+def test_bench_runs_every_polyglot_language_on_a_toolchain_root_filesystem(tmp_path: Path, toolchain_rootfs: Path):
+    from hgm.archive import Archive
+    from hgm.coding.benchmarks.polyglot import PolyglotBenchmark
+
+    polyglot = PolyglotBenchmark(str(POLYGLOT))
+    answers = {rel: text for task in polyglot.tasks() for rel, text in polyglot.solution(task).items()}
+    agent = _answering_agent(tmp_path / "agent", answers)
+    out = tmp_path / "b"
+    args = ["--benchmark", "polyglot", "--path", str(POLYGLOT), "--set", f"coding.sandbox.rootfs={toolchain_rootfs}"]
+    result = runner.invoke(app, ["bench", str(agent), "--sandbox", "bwrap", *args, "--json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{") :])
+    assert report["unavailable"] == {}
+    assert {row["task"].split("/")[0] for row in report["tasks"]} == {
+        "python",
+        "javascript",
+        "go",
+        "rust",
+        "cpp",
+        "java",
+    }
+    assert [row["task"] for row in report["tasks"] if row["outcome"] != "solved"] == []
+    assert (report["solved"], report["evaluated"]) == (7, 7)
+    with Archive(out) as archive:
+        stops = [data["reason"] for _, kind, data in archive.events() if kind == "stop"]
+    assert stops == ["every task was tried"]

@@ -47,7 +47,7 @@ def build(
     try:
         chosen = parse_toolchains(toolchains)
     except ValueError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{exc}[/red]", soft_wrap=True)
         raise typer.Exit(2) from exc
     problem = docker_problem()
     if bwrap is None:
@@ -68,7 +68,7 @@ def build(
         else:
             log(f"no docker engine ({problem}): made only the root filesystem for bwrap sandboxes")
     except (ImageBuildError, RootfsError) as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{exc}[/red]", soft_wrap=True)
         raise typer.Exit(1) from exc
     for item in built:
         typer.echo(item)
