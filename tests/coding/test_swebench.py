@@ -298,15 +298,27 @@ def test_unknown_subset_ids_and_missing_clones_are_errors(dataset: Dataset, tmp_
     assert "no git clone of hgmtest/calc" in str(task_available(bench, INSTANCE_ID))
 
 
-def test_instance_without_environment_is_reported(dataset: Dataset, tmp_path: Path) -> None:
+def test_classic_rows_name_the_swebench_version_they_need(dataset: Dataset, tmp_path: Path) -> None:
+    from hgm.coding.benchmarks.swebench import swebench_major
+
     row = json.loads(dataset.file.read_text())
     row.update(instance_id="hgmtest__other-2", repo="hgmtest/other")
-    del row["eval_script"]
+    for key in ("image", "eval_script", "log_parser", "eval_type"):
+        del row[key]
     file = tmp_path / "other.json"
     file.write_text(json.dumps([row]))
-    bench = make_benchmark("swebench", str(file))
-    with pytest.raises(ValueError, match="hgmtest__other-2"):
-        task_image(bench, "hgmtest__other-2")
+    if swebench_major() == 4:  # swebench 4 derives the fields, but knows no spec for this repository
+        with pytest.raises(ValueError, match="hgmtest__other-2"):
+            task_image(make_benchmark("swebench", str(file)), "hgmtest__other-2")
+        return
+    with pytest.raises(ValueError) as refused:
+        make_benchmark("swebench", str(file))
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith(
+        "1 of 1 SWE-bench instances (first: hgmtest__other-2) lack image, eval_script, log_parser, eval_type"
+    )
+    assert "pip install 'swebench>=4.1,<5'" in message
 
 
 def test_bad_inputs_get_clear_messages(tmp_path: Path) -> None:

@@ -37,6 +37,8 @@ PATCH_LIMITS = ExportLimits(max_files=4, max_file_bytes=16 * MiB, max_total_byte
 # Eval scripts install and print a lot; swebench's parser needs the test lines, which come last, so keep much.
 LOG_LIMITS = ExportLimits(max_files=8, max_file_bytes=32 * MiB, max_total_bytes=40 * MiB)
 REQUIRED = ("instance_id", "repo", "base_commit", "problem_statement")
+# What swebench 5 grades from; swebench 4 derives them from its own maps of repositories and versions.
+V5_FIELDS = ("image", "eval_script", "log_parser", "eval_type")
 GIT = "git -c core.fileMode=false -c core.hooksPath=/dev/null"
 # Git refuses repositories owned by another user; in a sandbox the workspace root may belong to the image's owner.
 # Environment-given config counts as command-line config, the only kind `safe.directory` is read from.
@@ -112,6 +114,29 @@ def make_test_spec(instance: dict[str, Any], namespace: str | None) -> Any:
         raise ValueError(f"instance {iid} is malformed: {e}") from e
 
 
+def swebench_major() -> int:
+    """The installed swebench's major version: 4 (TestSpecs from its own maps) or 5 (instances carry their scripts)."""
+    _swebench()
+    from importlib.util import find_spec
+
+    return 4 if find_spec("swebench.harness.test_spec") is not None else 5
+
+
+def check_fields(rows: list[dict[str, Any]]) -> None:
+    """Refuse, in one line, classic rows that the installed swebench cannot make eval scripts for."""
+    if swebench_major() == 4:
+        return
+    classic = [row for row in rows if any(not row.get(key) for key in V5_FIELDS)]
+    if classic:
+        missing = [key for key in V5_FIELDS if not classic[0].get(key)]
+        raise ValueError(
+            f"{len(classic)} of {len(rows)} SWE-bench instances (first: {classic[0]['instance_id']}) lack "
+            f"{', '.join(missing)}, which swebench 5 grades from and has no way to derive; install swebench 4 "
+            "(`pip install 'swebench>=4.1,<5'`), which derives them from the repository and version, or use a "
+            "dataset export that carries them (such as SWE-bench/SWE-bench_Verified today)"
+        )
+
+
 def spec_image(spec: Any) -> str:
     """The instance image a TestSpec names (swebench 5: `image`; swebench 4: `instance_image_key`)."""
     return str(getattr(spec, "image", None) or spec.instance_image_key)
@@ -179,6 +204,7 @@ class SWEbenchBenchmark:
         _swebench()
         self.path = path
         rows = load_instances(path, self.options.split)
+        check_fields(rows)
         self.instances = {row["instance_id"]: row for row in rows}
         self._ids = list(self.instances)
         if self.options.subset:
