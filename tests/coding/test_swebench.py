@@ -16,7 +16,7 @@ import pytest
 
 from hgm.coding.benchmarks import task_attempts, task_available, task_image, task_workdir
 from hgm.coding.benchmarks.registry import SUBSETS_DIR, make_benchmark
-from hgm.coding.benchmarks.swebench import REPO_DIR, SWEbenchBenchmark, SWEbenchImageMissing
+from hgm.coding.benchmarks.swebench import REPO_DIR, SWEbenchBenchmark, SWEbenchImageMissing, swebench_major
 from hgm.coding.grading import SandboxGrader, grade
 from hgm.sandboxes import ManagedSandbox, SandboxConfig
 
@@ -281,7 +281,7 @@ def test_missing_instance_image_is_named_with_how_to_build_it(dataset: Dataset, 
     image = task_image(bench, INSTANCE_ID)
     assert image is not None and "sweb.eval.x86_64" in image
     problem = task_available(bench, INSTANCE_ID)
-    assert problem is not None and image in problem and "prepare_images" in problem
+    assert problem is not None and image in problem and "hgm bench images --benchmark swebench" in problem
     with pytest.raises(SWEbenchImageMissing, match="is not on the Docker engine"):
         bench.prepare(INSTANCE_ID, tmp_path / "ws")
     assert bench.fetch_images() == [image]  # no registry answers here, so pulling fails
@@ -299,8 +299,6 @@ def test_unknown_subset_ids_and_missing_clones_are_errors(dataset: Dataset, tmp_
 
 
 def test_classic_rows_name_the_swebench_version_they_need(dataset: Dataset, tmp_path: Path) -> None:
-    from hgm.coding.benchmarks.swebench import swebench_major
-
     row = json.loads(dataset.file.read_text())
     row.update(instance_id="hgmtest__other-2", repo="hgmtest/other")
     for key in ("image", "eval_script", "log_parser", "eval_type"):
@@ -389,3 +387,60 @@ def test_instance_image_end_to_end_in_docker(dataset: Dataset, tmp_path: Path) -
     finally:
         client.images.remove(image, force=True)
         client.close()
+
+
+def _stand_in_image(dataset: Dataset, tmp_path: Path, image: str, **dockerfile_lines: str) -> None:
+    """A locally built stand-in for an instance image: the sandbox image with the repository at /testbed."""
+    from hgm.sandboxes.image import build_image, docker_client, image_exists
+
+    client = docker_client()
+    try:
+        if not image_exists(client, SandboxConfig().image):
+            build_image(SandboxConfig(), log=lambda line: None)
+        context = tmp_path / "context"
+        make(dataset).prepare(INSTANCE_ID, context / "testbed")
+        (context / "Dockerfile").write_text(
+            f"FROM {SandboxConfig().image}\nUSER root\nCOPY --chown=1000:1000 testbed {REPO_DIR}\n"
+            + "".join(f"{line}\n" for line in dockerfile_lines.values())
+            + "USER agent\n"
+        )
+        client.images.build(path=str(context), tag=image, rm=True, network_mode="none")
+    finally:
+        client.close()
+
+
+@pytest.mark.docker
+def test_bench_images_names_what_is_missing_then_finds_it(dataset: Dataset, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hgm.cli import app
+    from hgm.sandboxes.image import docker_client
+
+    runner = CliRunner()
+    args = ["bench", "images", "--benchmark", "swebench", "--path", str(dataset.file)]
+    image = "hgmtest/sweb.eval.x86_64.hgmtest_1776_calc-1:latest"
+    missing = runner.invoke(app, [*args, "--subset", str(SUBSETS_DIR / "swebench_example.txt")])
+    assert missing.exit_code == 1, missing.output
+    assert f"missing: {image}" in missing.output
+    assert "needs network access" in missing.output
+    if swebench_major() == 5:
+        assert "task_repo=" in missing.output  # swebench 5 builds from a task repository
+    _stand_in_image(dataset, tmp_path, image)
+    try:
+        present = runner.invoke(app, args)
+        assert present.exit_code == 0, present.output
+        assert "all 1 images are present" in present.output
+    finally:
+        client = docker_client()
+        client.images.remove(image, force=True)
+        client.close()
+
+
+def test_bench_images_of_a_benchmark_without_images_is_explained() -> None:
+    from typer.testing import CliRunner
+
+    from hgm.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "images", "--benchmark", "builtin"])
+    assert result.exit_code == 2
+    assert "the builtin benchmark runs in the sandbox image" in result.output

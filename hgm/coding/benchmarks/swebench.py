@@ -15,6 +15,7 @@ import shlex
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,9 @@ class SWEbenchOptions(BaseModel):
     )
     namespace: str | None = Field("swebench", description="Registry namespace of instance images (swebench 4.x).")
     timeout: float = Field(1800, gt=0, description="Seconds the eval script may run.")
+    task_repo: str | None = Field(
+        None, description="swebench 5: the task repository (path or owner/name) whose Dockerfiles build images."
+    )
 
 
 def _swebench() -> None:
@@ -329,6 +333,75 @@ class SWEbenchBenchmark:
             client.close()
         return missing
 
+    def obtain_images(self, tasks: list[str] | None = None, log: Callable[[str], None] = print) -> list[str]:
+        """Make the instance images of `tasks` present: pulled where a registry answers, else built with swebench's
+        own builders (which download the repositories and their packages: network needed); return those missing."""
+        from hgm.sandboxes.image import docker_client, image_exists
+
+        chosen = list(self.tasks() if tasks is None else tasks)
+        names = {task: spec_image(self.spec(task)) for task in chosen}
+        missing = set(self.fetch_images(chosen))
+        for task in chosen:
+            log(f"{names[task]}: {'missing' if names[task] in missing else 'present'}")
+        if not missing:
+            return []
+        todo = [task for task in chosen if names[task] in missing]
+        log(
+            f"{len(todo)} image(s) could not be pulled; building them with swebench {swebench_major()}'s builders, "
+            "which needs network access (they clone the repositories and install their packages)"
+        )
+        try:
+            self._build_images(todo, log)
+        except Exception as e:  # swebench's builders fail in many ways (docker, git, pip); each means "not built"
+            log(f"swebench could not build them: {type(e).__name__}: {e}")
+        client = docker_client()
+        try:
+            return [names[task] for task in todo if not image_exists(client, names[task])]
+        finally:
+            client.close()
+
+    def _build_images(self, tasks: list[str], log: Callable[[str], None]) -> None:
+        from hgm.sandboxes.image import docker_client
+
+        client = docker_client(timeout=3600)
+        try:
+            if swebench_major() == 4:
+                from swebench.harness.docker_build import build_instance_images
+
+                rows = [self.instances[task] for task in tasks]
+                build_instance_images(
+                    client, rows, force_rebuild=False, max_workers=1, namespace=self.options.namespace
+                )
+                return
+            if not self.options.task_repo:
+                raise ValueError(
+                    "swebench 5 builds images from a task repository's Dockerfiles; pass "
+                    "task_repo=<its path, or owner/name> in the benchmark options"
+                )
+            from swebench.image_builder.image_spec import ImageSpec
+            from swebench.image_builder.prepare_images import main as prepare_images
+
+            prepare_images(
+                task_repo=self.options.task_repo,
+                instance_ids=tasks,
+                datasets=None,
+                max_workers=1,
+                force_rebuild=False,
+                open_file_limit=4096,
+                namespace=None,
+                tag="latest",
+                dry_run=False,
+            )
+            for task in tasks:  # the builder names images its own way; the dataset may name them otherwise
+                built = ImageSpec(instance_id=task, dockerfile="-", namespace=None).name
+                wanted = spec_image(self.spec(task))
+                if built != wanted:
+                    repository, _, tag = wanted.rpartition(":")
+                    client.images.get(built).tag(repository, tag)
+                    log(f"tagged {built} as {wanted}")
+        finally:
+            client.close()
+
     # -- internals -----------------------------------------------------------------------------------------------
 
     def _instance(self, task: str) -> dict[str, Any]:
@@ -372,10 +445,9 @@ class SWEbenchBenchmark:
         finally:
             client.close()
         return (
-            f"the SWE-bench image {name} for {task} is not on the Docker engine. Pull it from a registry "
-            f"(`docker pull {name}`, or SWEbenchBenchmark.fetch_images), or build it with swebench: "
-            f"`python -m swebench.harness.prepare_images --instance_ids {task}` (swebench 4) or "
-            f"`swebench images build <task repo> -i {task}` (swebench 5)"
+            f"the SWE-bench image {name} for {task} is not on the Docker engine; `hgm bench images --benchmark "
+            f"swebench --path {self.path} --tasks {task}` pulls it, or builds it with swebench's own builders "
+            "(network needed; swebench 5 also needs task_repo=<task repository> in the benchmark options)"
         )
 
     def _extract(self, task: str, dest: Path) -> None:
