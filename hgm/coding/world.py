@@ -18,6 +18,7 @@ from hgm.coding.benchmarks import (
     registry,
     task_attempts,
     task_available,
+    task_environment,
     task_feedback,
     task_image,
     task_workdir,
@@ -186,6 +187,7 @@ class CodingWorld:
                     f"node-{node.id}",
                     image=task_image(ctx.benchmark, task),
                     workdir=task_workdir(ctx.benchmark, task),
+                    task_env=task_environment(ctx.benchmark, task),
                 )
             except (OSError, ValueError, RuntimeError) as e:
                 # Nothing of the agent has run yet: the task or the sandbox failed, not the agent.

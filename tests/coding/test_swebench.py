@@ -444,3 +444,51 @@ def test_bench_images_of_a_benchmark_without_images_is_explained() -> None:
     result = CliRunner().invoke(app, ["bench", "images", "--benchmark", "builtin"])
     assert result.exit_code == 2
     assert "the builtin benchmark runs in the sandbox image" in result.output
+
+
+FAKE_CONDA = (
+    "RUN mkdir -p /opt/miniconda3/bin /opt/miniconda3/envs/testbed/bin "
+    '&& printf \'conda() { export CONDA_DEFAULT_ENV="$2" CONDA_PREFIX=/opt/miniconda3/envs/$2 '
+    "PATH=/opt/miniconda3/envs/$2/bin:$PATH; }\\n' > /opt/miniconda3/bin/activate "
+    "&& printf '#!/bin/sh\\necho from testbed\\n' > /opt/miniconda3/envs/testbed/bin/testbed-tool "
+    "&& chmod 755 /opt/miniconda3/envs/testbed/bin/testbed-tool"
+)
+
+
+@pytest.mark.docker
+def test_agent_sandbox_in_an_instance_image_has_its_environment_active(dataset: Dataset, tmp_path: Path) -> None:
+    from hgm.coding.benchmarks import task_environment
+    from hgm.sandboxes import open_sandbox
+    from hgm.sandboxes.image import docker_client
+
+    row = json.loads(dataset.file.read_text())
+    image = "hgmtest/sweb.eval.x86_64.hgmtest_1776_calc-1:activated"
+    shebang, rest = row["eval_script"].split("\n", 1)
+    # As the official eval scripts do: activate the testbed environment, then cd to the repository.
+    row.update(
+        image=image, eval_script=f"{shebang}\nsource /opt/miniconda3/bin/activate\nconda activate testbed\n{rest}"
+    )
+    file = tmp_path / "activated.jsonl"
+    file.write_text(json.dumps(row) + "\n")
+    _stand_in_image(dataset, tmp_path, image, conda=FAKE_CONDA)
+    try:
+        bench = SWEbenchBenchmark(str(file))
+        env = task_environment(bench, INSTANCE_ID)
+        assert env["CONDA_DEFAULT_ENV"] == "testbed"
+        assert env["PATH"].startswith("/opt/miniconda3/envs/testbed/bin:")
+        assert env["HGM_PYTHON"] == "/usr/bin/python3"  # the agent keeps the interpreter it was written for
+        workspace = tmp_path / "workspace"
+        bench.prepare(INSTANCE_ID, workspace)
+        config = SandboxConfig(backend="docker", image=image, workdir=REPO_DIR)
+        with open_sandbox(config, workspace, env=env, mounts=pylib()) as box:
+            seen = box.exec("testbed-tool && echo $CONDA_DEFAULT_ENV && id -u && git status --short", timeout=60)
+            assert seen.output.split("\n") == ["from testbed", "testbed", "1000", ""]
+            source = tmp_path / "calc.py"
+            source.write_text(FIXED)
+            box.copy_in(source, "calc.py")
+            graded = score(bench, box, backend="docker", image=image)
+        assert (graded.resolved, graded.error) == (True, ""), graded.output
+    finally:
+        client = docker_client()
+        client.images.remove(image, force=True)
+        client.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shlex
 import subprocess
@@ -285,6 +286,14 @@ class SWEbenchBenchmark:
         """The instance's environment image, or None when the repository comes from local clones."""
         return None if self.options.repos else spec_image(self.spec(task))
 
+    def environment(self, task: str) -> dict[str, str]:
+        """The variables the instance's environment sets when activated (the `testbed` conda env of the official
+        images, activated by the eval script's own first lines), for the agent's sandbox; none for local clones."""
+        if self.options.repos:
+            return {}
+        spec = self.spec(task)
+        return dict(activated_environment(spec_image(spec), activation_lines(spec.eval_script)))
+
     def workdir(self, task: str) -> str | None:
         """SWE-bench repositories live at /testbed, where the eval scripts expect them."""
         return REPO_DIR
@@ -536,6 +545,68 @@ class _Grading:
         return Score(
             bool(verdict["resolved"]), "\n".join([*log, summary, clip(text, OUTPUT_LIMIT)]), reason=reason, tests=tests
         )
+
+
+ENV_MARK = "\0HGM-ENV\0"
+ENV_LIMIT = 1 * MiB
+# Variables of the shell itself, not of the environment it activated.
+SHELL_VARIABLES = {"PWD", "OLDPWD", "SHLVL", "_", "HOME", "HOSTNAME"}
+
+
+def activation_lines(eval_script: str) -> tuple[str, ...]:
+    """The lines with which an eval script activates its environment (`source .../activate`, `conda activate X`),
+    from before its first `cd`."""
+    found = []
+    for line in eval_script.splitlines():
+        text = line.strip()
+        if text.startswith("cd "):
+            break
+        if re.match(r"^(source|\.)\s+\S*activate\b|^conda\s+activate\b", text):
+            found.append(text)
+    return tuple(found)
+
+
+@cache
+def activated_environment(image: str, lines: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """What running `lines` in a throwaway container of `image` (as its own user, no network) changes in the
+    environment, plus HGM_PYTHON: the python3 found before activation, which the agent itself keeps using."""
+    if not lines:
+        return ()
+    import docker.errors
+
+    from hgm.sandboxes.image import docker_client
+
+    activate = "; ".join(lines)
+    script = (
+        f"command -v python3; printf '{ENV_MARK}'; env -0; printf '{ENV_MARK}'; "
+        f"{{ {activate}; }} >/dev/null 2>&1; env -0"
+    ).replace("\0", "\\0")
+    client = docker_client(timeout=300)
+    container = client.containers.create(
+        image, entrypoint=["/bin/bash", "-c", script], network_mode="none", mem_limit="1g", pids_limit=256
+    )
+    try:
+        container.start()
+        container.wait(timeout=300)
+        output = container.logs(stdout=True, stderr=False)[:ENV_LIMIT].decode(errors="replace")
+    except (docker.errors.APIError, OSError) as e:
+        raise ValueError(f"could not activate the environment of {image}: {e}") from e
+    finally:
+        container.remove(force=True)
+        client.close()
+    parts = output.split(ENV_MARK)
+    if len(parts) != 3:
+        raise ValueError(f"could not read the activated environment of {image}")
+    python, before, after = parts[0].strip(), _env(parts[1]), _env(parts[2])
+    changed = {k: v for k, v in after.items() if before.get(k) != v and k not in SHELL_VARIABLES}
+    if python.startswith("/"):
+        changed["HGM_PYTHON"] = python
+    return tuple(sorted(changed.items()))
+
+
+def _env(block: str) -> dict[str, str]:
+    pairs = (entry.partition("=") for entry in block.split("\0") if "=" in entry)
+    return {key: value for key, _, value in pairs}
 
 
 def _is_clone(path: Path) -> bool:
