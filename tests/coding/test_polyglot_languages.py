@@ -118,3 +118,33 @@ def test_named_subsets_of_the_published_runs() -> None:
     assert {x.split("/")[0] for x in small + medium} == set(TASKS)
     swe = [x for x in subset_path("swe-verified-60").read_text().splitlines() if x and not x.startswith("#")]
     assert len(set(swe)) == 60 and swe[0] == "django__django-10973"
+
+
+EARLY_EXIT = {
+    "javascript": {"pair-sums.js": "process.exit(0);\nexport const countPairs = () => 0;\n"},
+    "go": {
+        "reverse_words.go": 'package reversewords\n\nimport "os"\n\nfunc init() { os.Exit(0) }\n\n'
+        "func Reverse(s string) string { return s }\n"
+    },
+    "rust": {
+        "src/lib.rs": "pub fn digit_sum(_: u64) -> u64 { std::process::exit(0) }\n"
+        "pub fn digital_root(_: u64) -> u64 { std::process::exit(0) }\n"
+    },
+    "cpp": {
+        "clamp_range.cpp": '#include "clamp_range.h"\n#include <cstdlib>\n\n'
+        "namespace clamp_range {\nint clamp(int, int, int) { std::exit(0); }\n}\n"
+    },
+    "java": {
+        "src/main/java/VowelTally.java": "class VowelTally {\n    static { System.exit(0); }\n"
+        "    static int count(String text) { return 0; }\n}\n"
+    },
+}
+
+
+@pytest.mark.parametrize("language", list(EARLY_EXIT))
+def test_code_that_exits_early_with_status_0_does_not_pass(language: str, toolchain_rootfs: Path, tmp_path: Path):
+    config = SandboxConfig(backend="bwrap", rootfs=str(toolchain_rootfs))
+    polyglot = PolyglotBenchmark(str(ROOT))
+    polyglot.use_sandbox(config)
+    graded = attempt(polyglot, TASKS[language], config, tmp_path, EARLY_EXIT[language])
+    assert (graded.resolved, graded.error) == (False, ""), graded.output

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import shlex
 import tempfile
 import threading
@@ -31,6 +32,7 @@ from hgm.sandboxes import SandboxConfig, SandboxError, open_sandbox
 from hgm.sandboxes.export import Export
 
 OUTPUT_LIMIT = 20_000
+MAX_TESTS = 500
 # Build files the agent may not change even where an exercise lists them as part of the solution.
 FIXED_FILES = {"CMakeLists.txt", "Cargo.toml"}
 DOCS = (".docs/introduction.md", ".docs/instructions.md", ".docs/instructions.append.md")
@@ -65,6 +67,10 @@ class Language:
     command: str
     parse: Callable[[str], list[TestCase]]
     runners: tuple[str, ...] = ()
+    summary: str = ""
+    """A line the test runner prints only after it ran the tests and all passed (`n`: how many, at least 1;
+    `{tag}`: a value only hgm's runner knew); without it, an exit status of 0 is not a pass, so code under test
+    that exits early cannot pass."""
 
 
 def _blocks(lines: list[str], start: int, stop: Callable[[str], bool]) -> str:
@@ -164,9 +170,13 @@ JAVA_CLASSPATH = ":".join(
 )
 LANGUAGES = {
     "python": Language("Python", "command -v python3", "", _none),  # hgm's unittest runner, see grade
-    "go": Language("Go", "command -v go", "GOPROXY=off GOFLAGS=-mod=mod go test ./...", parse_go),
+    "go": Language("Go", "command -v go", "GOPROXY=off GOFLAGS=-mod=mod go test -v ./...", parse_go, summary=r"^PASS$"),
     "rust": Language(
-        "Rust", "command -v cargo && command -v rustc", "cargo test --offline -- --include-ignored", parse_rust
+        "Rust",
+        "command -v cargo && command -v rustc",
+        "cargo test --offline -- --include-ignored",
+        parse_rust,
+        summary=r"^test result: ok\. (?P<n>\d+) passed",
     ),
     "javascript": Language(
         "JavaScript",
@@ -174,6 +184,7 @@ LANGUAGES = {
         f"node --no-warnings --experimental-loader ./{RUNNER_DIR}/resolve.mjs ./{RUNNER_DIR}/jest.mjs {{tests}}",
         parse_tap,
         ("jest.mjs", "resolve.mjs"),
+        summary=r"^{tag} (?P<n>\d+) passed, 0 failed$",
     ),
     "java": Language(
         "Java",
@@ -181,6 +192,7 @@ LANGUAGES = {
         f"sh ./{RUNNER_DIR}/java.sh",
         parse_junit,
         ("java.sh",),
+        summary=r"^\[\s*(?P<n>\d+) tests successful\s*\]",
     ),
     "cpp": Language(
         "C++",
@@ -189,6 +201,10 @@ LANGUAGES = {
         "d=/tmp/hgm-cpp/{exercise} && mkdir -p $d && cp -R . $d && cd $d && "
         'cmake -S . -B build -G "Unix Makefiles" -DEXERCISM_RUN_ALL_TESTS=1 && make -C build',
         parse_catch,
+        summary=(
+            r"^All tests passed \(\d+ assertions? in (?P<n>\d+) test cases?\)"
+            r"|^test cases: (?P<n2>\d+) \| (?P=n2) passed"
+        ),
     ),
 }
 
@@ -350,16 +366,17 @@ class PolyglotBenchmark:
         missing = [rel for rel in exercise.editable if rel not in files]
         tests = {rel: _unskip(exercise.language, (exercise.path / rel).read_text("utf-8")) for rel in exercise.tests}
         in_memory = exercise.language == "python" and self._command_override(exercise) is None
+        tag = f"HGM-{secrets.token_hex(16)}"
         with tempfile.TemporaryDirectory(prefix="hgm-polyglot-") as tmp:
             stage = Path(tmp) / "stage"
             stage.mkdir()
             write_files(stage, files)
-            self._stage(exercise, stage, tests={} if in_memory else tests)
+            self._stage(exercise, stage, tests={} if in_memory else tests, tag=tag)
             with grader.open(stage) as sandbox:
                 if in_memory:
                     score = unittests.run(sandbox, tests, self.options.timeout, self.options.python)
                 else:
-                    score = self._run_command(exercise, sandbox, tests)
+                    score = self._run_command(exercise, sandbox, tests, tag)
         if missing:
             note = f"missing solution files: {', '.join(missing)}"
             score.output = f"{note}\n{score.output}"
@@ -367,19 +384,26 @@ class PolyglotBenchmark:
         score.output = export_note(submission) + score.output
         return score
 
-    def _run_command(self, exercise: Exercise, sandbox: Sandbox, tests: dict[str, str]) -> Score:
+    def _run_command(self, exercise: Exercise, sandbox: Sandbox, tests: dict[str, str], tag: str) -> Score:
         result = sandbox.exec(self._command(exercise), self.options.timeout)
-        raw = redact(result.output, tests.values())
+        raw = redact(result.output, tests.values()).replace(tag, "[hgm]")
         output = clip(raw, OUTPUT_LIMIT)
         known = LANGUAGES.get(exercise.language)
-        failed = known.parse(raw) if known and self._command_override(exercise) is None else []
+        ours = known is not None and self._command_override(exercise) is None
+        failed = known.parse(raw)[:MAX_TESTS] if known and ours else []
+        failed = [TestCase(t.name[:300], t.outcome, t.message[:2000]) for t in failed]
         if result.timed_out:
             return Score(False, output, reason=f"tests timed out after {self.options.timeout:g}s", tests=failed)
         if result.returncode == 127:
             return Score(False, output, error=f"the {exercise.language} test command was not found")
-        # The exit status decides; tests the output names as failed make a zero status a failure all the same.
-        resolved = result.returncode == 0 and not failed
+        # The exit status decides; tests the output names as failed make a zero status a failure all the same, and
+        # so does the lack of the runner's closing line of a full pass (code under test that exits early).
+        summary = known.summary.replace("{tag}", re.escape(tag)) if known and ours else ""
+        finished = not summary or _summary_count(summary, result.output) > 0
+        resolved = result.returncode == 0 and not failed and finished
         reason = f"{len(failed)} tests failed; " if failed else ""
+        if result.returncode == 0 and not failed and not finished:
+            reason = "the test runner did not report that all tests ran and passed (did the code exit early?); "
         return Score(resolved, output, reason=f"{reason}test command exit code {result.returncode}", tests=failed)
 
     # -- optional members ----------------------------------------------------------------------------------------
@@ -426,7 +450,7 @@ class PolyglotBenchmark:
 
     # -- internals -----------------------------------------------------------------------------------------------
 
-    def _stage(self, exercise: Exercise, stage: Path, tests: dict[str, str]) -> None:
+    def _stage(self, exercise: Exercise, stage: Path, tests: dict[str, str], tag: str = "") -> None:
         """The pristine exercise without docs, metadata and the files the agent edits, plus the given tests."""
         copy_pristine(
             exercise.path,
@@ -448,6 +472,8 @@ class PolyglotBenchmark:
                 (stage / RUNNER_DIR / name).write_bytes(
                     resources.files(__package__).joinpath("runners", name).read_bytes()
                 )
+            # The runner reads and deletes this before it imports anything of the exercise.
+            (stage / RUNNER_DIR / "tag").write_text(tag, encoding="utf-8")
 
     def _command_override(self, exercise: Exercise) -> str | None:
         return self.options.commands.get(exercise.language)
@@ -458,6 +484,15 @@ class PolyglotBenchmark:
             return override
         command = LANGUAGES[exercise.language].command.replace("{exercise}", shlex.quote(exercise.path.name))
         return command.replace("{tests}", " ".join(map(shlex.quote, exercise.tests)))
+
+
+def _summary_count(pattern: str, output: str) -> int:
+    """How many tests the runner's closing line(s) matching `pattern` report as passed (0 if none matches)."""
+    total = 0
+    for match in re.finditer(pattern, output, flags=re.MULTILINE):
+        counts = [v for k, v in match.groupdict().items() if v is not None]
+        total += int(counts[0]) if counts else 1
+    return total
 
 
 def failure_report(score: Score, limit: int) -> str:
