@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from runwatch import wait_until_done
 from typer.testing import CliRunner
 
@@ -93,6 +94,7 @@ def _answering_agent(dest: Path, answers: dict[str, str]) -> Path:
     return dest
 
 
+@pytest.mark.timeout(1800)  # may build the toolchains' root filesystem first
 def test_bench_runs_every_polyglot_language_on_a_toolchain_root_filesystem(tmp_path: Path, toolchain_rootfs: Path):
     from hgm.archive import Archive
     from hgm.coding.benchmarks.polyglot import PolyglotBenchmark
@@ -121,6 +123,7 @@ def test_bench_runs_every_polyglot_language_on_a_toolchain_root_filesystem(tmp_p
     assert stops == ["every task was tried"]
 
 
+@pytest.mark.timeout(1800)  # may build the toolchains' root filesystem first
 def test_bench_with_the_dgm_small_subset_runs_all_ten_with_none_unavailable(tmp_path: Path, toolchain_rootfs: Path):
     """The real checkout cannot be fetched here, so each of the ten ids is a copy of this suite's exercise of the
     same language under the published exercise's name: what is shown is that the named subset selects ten tasks in

@@ -12,6 +12,9 @@ from hgm.coding.benchmarks.registry import subset_path
 from hgm.coding.grading import SandboxGrader, grade
 from hgm.sandboxes import SandboxConfig, open_sandbox
 
+# The first test on a machine builds the toolchains' root filesystem and image from Debian's archive (minutes).
+pytestmark = pytest.mark.timeout(1800)
+
 ROOT = Path(__file__).parent / "fixtures" / "polyglot"
 TASKS = {
     "python": "python/running-total",

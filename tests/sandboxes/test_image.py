@@ -76,6 +76,7 @@ def test_build_refuses_an_unknown_toolchain() -> None:
     assert "unknown toolchain(s) cobol; known: python, javascript, go, rust, cpp, java (or all)" in result.output
 
 
+@pytest.mark.timeout(1800)  # may build the toolchains' root filesystem and image first
 def test_toolchain_rootfs_and_image_hold_every_toolchain(toolchain_rootfs: Path, toolchain_image: str) -> None:
     assert installed_toolchains(toolchain_rootfs) == ("python", "javascript", "go", "rust", "cpp", "java")
     client = docker_client()
