@@ -165,9 +165,6 @@ def _none(output: str) -> list[TestCase]:
     return []
 
 
-JAVA_CLASSPATH = ":".join(
-    f"/usr/share/java/{jar}.jar" for jar in ("junit-platform-console-standalone", "assertj-core", "byte-buddy")
-)
 LANGUAGES = {
     "python": Language("Python", "command -v python3", "", _none),  # hgm's unittest runner, see grade
     "go": Language("Go", "command -v go", "GOPROXY=off GOFLAGS=-mod=mod go test -v ./...", parse_go, summary=r"^PASS$"),
