@@ -516,9 +516,15 @@ def bench(
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any config key.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable results on stdout.")] = False,
 ) -> None:
-    """Evaluate one agent on a benchmark outside a run: per-task results and a summary."""
+    """Evaluate one agent on a benchmark outside a run: per-task results and a summary.
+
+    `hgm bench images --benchmark swebench [--subset F]` instead makes the selected tasks' images present: pulled
+    where a registry answers, else built with swebench's own builders (network needed); missing ones are named."""
     from hgm import benchrun
 
+    if agent == "images":
+        _bench_images(benchmark, path, tasks, subset, set_)
+        return
     with ExitStack() as stack:
         with user_errors():
             seed_dir, cleanup = benchrun.resolve_agent(agent)
@@ -564,6 +570,41 @@ def bench(
                 highlight=False,
             )
             raise typer.Exit(STOPPED_BY_ERRORS)
+
+
+def _bench_images(
+    benchmark: str, path: str | None, tasks: str | None, subset: Path | None, set_: list[str] | None
+) -> None:
+    from hgm.coding.world import _check_tasks, make_benchmark
+    from hgm.sandboxes import docker_problem
+
+    with user_errors():
+        pairs = {"coding.benchmark": benchmark, "coding.benchmark_path": path, "coding.subset": subset}
+        extra = [f"coding.tasks=[{tasks}]"] if tasks else []
+        config = load_config(None, _overrides(pairs, extra + list(set_ or [])))
+        made = make_benchmark(config.coding)
+        selected = _check_tasks(config.coding, made.tasks())
+        obtain = getattr(made, "obtain_images", None)
+        if not callable(obtain):
+            raise ValueError(
+                f"the {benchmark} benchmark runs in the sandbox image, not images of its own; build that with "
+                "`hgm sandbox build`"
+            )
+    problem = docker_problem()
+    if problem:
+        err.print(f"[red]error:[/red] instance images need a Docker engine: {problem}", highlight=False)
+        raise typer.Exit(1)
+    missing = obtain(selected, log=lambda line: err.print(line, highlight=False, markup=False))
+    if missing:
+        for name in missing:
+            console.print(f"missing: {name}", highlight=False)
+        err.print(
+            f"[red]error:[/red] {len(missing)} of {len(selected)} images are missing: no registry gave them and "
+            "swebench could not build them here (building needs network access)",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    console.print(f"all {len(selected)} images are present", highlight=False)
 
 
 @app.command()

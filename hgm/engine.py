@@ -281,7 +281,8 @@ class Engine:
                 if not self.running and not self.stop_reason:
                     # Tasks given up after repeated errors stay in flight for good, and count as spent.
                     spent = self.policy.charged(self.tree) >= self.config.budget.max_evals
-                    self.stop_reason = "evaluation budget spent" if spent else NOTHING_LEFT
+                    done = getattr(self.policy, "done_reason", NOTHING_LEFT)
+                    self.stop_reason = "evaluation budget spent" if spent else done
                     self.stop_kind = BUDGET if spent else DONE
                 return
             self._start(pool, decision)

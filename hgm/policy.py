@@ -476,6 +476,7 @@ class BenchPolicy:
     """No search: evaluate the root on every task in order, never expand (used by `hgm bench`)."""
 
     name = "bench"
+    done_reason = "every task was tried"
 
     def charged(self, tree: Tree) -> int:
         """Every evaluation is paid from the budget."""

@@ -37,3 +37,38 @@ def rootfs() -> Path:
     if problem:
         pytest.fail(f"bwrap sandbox tests need bubblewrap: {problem}", pytrace=False)
     return ensure_rootfs(log=lambda line: None)
+
+
+ALL_TOOLCHAINS = ("python", "javascript", "go", "rust", "cpp", "java")
+TOOLCHAIN_IMAGE = "hgm-sandbox:test-toolchains"
+
+
+@pytest.fixture(scope="session")
+def toolchain_rootfs() -> Path:
+    """A root filesystem with all six Polyglot toolchains from Debian's archive, made once if missing."""
+    from hgm.sandboxes.rootfs import ensure_rootfs
+
+    problem = bwrap_problem()
+    if problem:
+        pytest.fail(f"bwrap sandbox tests need bubblewrap: {problem}", pytrace=False)
+    return ensure_rootfs(log=lambda line: None, toolchains=ALL_TOOLCHAINS)
+
+
+@pytest.fixture(scope="session")
+def toolchain_image(toolchain_rootfs: Path) -> str:
+    """A sandbox image with all six toolchains, built offline on that root filesystem once if missing."""
+    from hgm.sandboxes.image import build_image, docker_client, image_exists
+
+    problem = docker_problem()
+    if problem:
+        pytest.fail(f"docker sandbox tests need a running Docker engine: {problem}", pytrace=False)
+    client = docker_client()
+    try:
+        present = image_exists(client, TOOLCHAIN_IMAGE)
+    finally:
+        client.close()
+    if not present:
+        build_image(
+            SandboxConfig(image=TOOLCHAIN_IMAGE), offline=True, log=lambda line: None, toolchains=ALL_TOOLCHAINS
+        )
+    return TOOLCHAIN_IMAGE

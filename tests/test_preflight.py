@@ -66,8 +66,8 @@ def test_bench_with_a_model_whose_key_is_missing_is_refused(tmp_path: Path, monk
     _refused(args, tmp_path / "bench", "OPENAI_API_KEY")
 
 
-def test_selecting_only_unavailable_tasks_is_refused(tmp_path: Path):
-    only_go = ["--set", "coding.benchmark_options={languages: [go]}"]
+def test_selecting_only_unavailable_tasks_is_refused(tmp_path: Path, rootfs: Path):
+    only_go = ["--set", "coding.benchmark_options={languages: [go]}", "--set", f"coding.sandbox.rootfs={rootfs}"]
     bench = ["bench", "seed", "--sandbox", "bwrap", "--benchmark", "polyglot", "--path", str(POLYGLOT), *only_go]
     _refused(bench, tmp_path / "bench", "none of the 1 selected tasks can run here: no Go toolchain")
     run = ["run", "--world", "coding", "--sandbox", "bwrap", "--benchmark", "polyglot", "-q"]

@@ -62,6 +62,7 @@ def open_agent(
     image: str | None = None,
     workdir: str | None = None,
     extra_mounts: dict[str, str] | None = None,
+    task_env: dict[str, str] | None = None,
 ) -> Sandbox:
     """A sandbox on `workspace` in which the agent at `agent_source` can run and reach the gateway as `alias`.
 
@@ -78,6 +79,8 @@ def open_agent(
         # No mount namespace without isolation: the agent uses the host paths themselves.
         agent, gateway, mounts = str(agent_source), str(ctx.gateway.socket_path), None
     env = {"HGM_GATEWAY": f"unix://{gateway}", "HGM_MODEL": alias, "PYTHONPATH": agent, "PYTHONDONTWRITEBYTECODE": "1"}
+    # The task's environment (an activated conda env) is for the commands the agent runs, not for hgm's variables.
+    env = {**(task_env or {}), **env}
     update = {key: value for key, value in (("image", image), ("workdir", workdir)) if value is not None}
     config = ctx.sandbox_config.model_copy(update=update)
     # The token is a file only sandboxed code can read: never in an environment or a command line on the host.
@@ -92,7 +95,9 @@ def run_agent(sandbox: Sandbox, statement: str, timeout: float, cancel: threadin
         sandbox.copy_in(Path(tmp), IO_DIR)
     result = exec_cancellable(
         sandbox,
-        f"python3 -m agent_seed --task {io}/task.md --workdir {sandbox.workdir} --trajectory {io}/trajectory.json",
+        # HGM_PYTHON: the interpreter from before a task's environment was activated, which the agent was written for.
+        f'"${{HGM_PYTHON:-python3}}" -m agent_seed --task {io}/task.md --workdir {sandbox.workdir} '
+        f"--trajectory {io}/trajectory.json",
         timeout,
         cancel,
         env={"HGM_TOKEN_FILE": f"{sandbox.secrets_dir}/{TOKEN}"},

@@ -18,6 +18,7 @@ from hgm.coding.benchmarks import (
     registry,
     task_attempts,
     task_available,
+    task_environment,
     task_feedback,
     task_image,
     task_workdir,
@@ -93,7 +94,12 @@ def gateway_config(coding: CodingConfig) -> GatewayConfig:
 
 
 def make_benchmark(coding: CodingConfig) -> Benchmark:
-    return registry.make_benchmark(coding.benchmark, coding.benchmark_path, **coding.benchmark_options)
+    """The configured benchmark, told which sandboxes grade it (an adapter may look at what they hold)."""
+    benchmark = registry.make_benchmark(coding.benchmark, coding.benchmark_path, **coding.benchmark_options)
+    use_sandbox = getattr(benchmark, "use_sandbox", None)
+    if callable(use_sandbox):
+        use_sandbox(coding.sandbox.model_copy(update={"backend": resolve_backend(coding.sandbox.backend)}))
+    return benchmark
 
 
 def install_scripted_models(coding: CodingConfig) -> None:
@@ -202,6 +208,7 @@ class CodingWorld:
                     f"node-{node.id}",
                     image=task_image(ctx.benchmark, task),
                     workdir=task_workdir(ctx.benchmark, task),
+                    task_env=task_environment(ctx.benchmark, task),
                 )
             except (OSError, ValueError, RuntimeError) as e:
                 # Nothing of the agent has run yet: the task or the sandbox failed, not the agent.

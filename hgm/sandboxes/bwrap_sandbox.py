@@ -34,7 +34,7 @@ from hgm.sandboxes.export import Export, ExportLimits, export_argv, finish_expor
 from hgm.sandboxes.hostfs import HostWorkspace
 from hgm.sandboxes.paths import workspace_path
 from hgm.sandboxes.process import StreamedProcess, run_process
-from hgm.sandboxes.rootfs import rootfs_path
+from hgm.sandboxes.rootfs import default_rootfs
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def resolve_rootfs(setting: str) -> Path | None:
     if setting == "host":
         return None
     if setting == "auto":
-        built = rootfs_path()
+        built = default_rootfs()
         return built if (built / "usr").is_dir() else None
     path = Path(setting)
     if not (path / "usr").is_dir():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from typing import Annotated
 
 import typer
@@ -21,22 +23,55 @@ def build(
         typer.Option("--offline/--online", help="Force the debootstrap base (offline) or debian:bookworm-slim."),
     ] = None,
     image: Annotated[str, typer.Option(help="Tag of the image to build.")] = SandboxConfig().image,
+    toolchains: Annotated[
+        str,
+        typer.Option(help="Languages to install, comma-separated: python,javascript,go,rust,cpp,java (or all)."),
+    ] = "python",
+    bwrap: Annotated[
+        bool | None,
+        typer.Option(
+            "--bwrap/--no-bwrap",
+            help="Also make the root filesystem bwrap sandboxes use.  [default: when debootstrap can run here]",
+        ),
+    ] = None,
 ) -> None:
-    """Build the docker sandbox image (offline from a debootstrap base if the online base cannot be pulled)."""
+    """Build the docker sandbox image (offline from Debian's archive if the online base cannot be pulled), and the
+    root filesystem bwrap uses, with the chosen language toolchains."""
     from hgm.sandboxes.image import ImageBuildError, build_image
     from hgm.sandboxes.registry import docker_problem
-    from hgm.sandboxes.rootfs import RootfsError
+    from hgm.sandboxes.rootfs import RootfsError, ensure_rootfs, parse_toolchains, set_default_rootfs
 
-    problem = docker_problem()
-    if problem:
-        err.print(f"[red]cannot build the image: {problem}[/red]; start the Docker engine or set DOCKER_HOST")
-        raise typer.Exit(1)
+    def log(line: str) -> None:
+        err.print(line, markup=False)
+
     try:
-        build_image(SandboxConfig(image=image), offline=offline, log=lambda line: err.print(line, markup=False))
+        chosen = parse_toolchains(toolchains)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    problem = docker_problem()
+    if bwrap is None:
+        debootstrap = shutil.which("debootstrap", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+        bwrap = (os.geteuid() == 0 and debootstrap is not None) or problem is not None
+    built: list[str] = []
+    try:
+        if bwrap:
+            rootfs = ensure_rootfs(log=log, toolchains=chosen)
+            set_default_rootfs(rootfs)
+            built.append(str(rootfs))
+        if problem is None:
+            build_image(SandboxConfig(image=image), offline=offline, log=log, toolchains=chosen)
+            built.append(image)
+        elif not bwrap:
+            err.print(f"[red]cannot build the image: {problem}[/red]; start the Docker engine or set DOCKER_HOST")
+            raise typer.Exit(1)
+        else:
+            log(f"no docker engine ({problem}): made only the root filesystem for bwrap sandboxes")
     except (ImageBuildError, RootfsError) as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{exc}[/red]", soft_wrap=True)
         raise typer.Exit(1) from exc
-    typer.echo(image)
+    for item in built:
+        typer.echo(item)
 
 
 @app.command()
@@ -53,7 +88,7 @@ def cleanup(
 def info() -> None:
     """Show which backends work here, the image and the cached root filesystem."""
     from hgm.sandboxes.registry import SandboxUnavailable, bwrap_problem, docker_problem, resolve_backend
-    from hgm.sandboxes.rootfs import rootfs_path
+    from hgm.sandboxes.rootfs import default_rootfs, installed_toolchains
 
     config = SandboxConfig()
     table = Table("item", "state")
@@ -78,8 +113,9 @@ def info() -> None:
         from hgm.sandboxes.bwrap_sandbox import limits_statement, run_as
 
         table.add_row("bwrap limits", limits_statement(run_as(config.bwrap_uid)))
-    rootfs = rootfs_path()
-    table.add_row("root filesystem", f"{rootfs} ({'present' if (rootfs / 'usr').is_dir() else 'missing'})")
+    rootfs = default_rootfs()
+    state = f"toolchains {','.join(installed_toolchains(rootfs))}" if (rootfs / "usr").is_dir() else "missing"
+    table.add_row("root filesystem", f"{rootfs} ({state})")
     try:
         table.add_row("auto backend", resolve_backend("auto"))
     except SandboxUnavailable as exc:

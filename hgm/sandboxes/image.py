@@ -12,10 +12,11 @@ import docker
 import docker.errors
 
 from hgm.sandboxes.config import SandboxConfig
-from hgm.sandboxes.rootfs import DEFAULT_MIRROR, ensure_rootfs
+from hgm.sandboxes.rootfs import DEFAULT_MIRROR, PACKAGES, ensure_rootfs, parse_toolchains, toolchain_packages
 
 ONLINE_BASE = "debian:bookworm-slim"
 OFFLINE_BASE = "hgm-base:bookworm"
+TOOLCHAINS_LABEL = "hgm.toolchains"
 CONTEXT = Path(__file__).resolve().parents[2] / "sandbox"
 
 Log = Callable[[str], None]
@@ -62,12 +63,23 @@ def import_rootfs(client: Any, rootfs: Path, name: str, log: Log) -> str:
     return name
 
 
-def _build(client: Any, base: str, tag: str, log: Log) -> None:
+def offline_base(toolchains: tuple[str, ...]) -> str:
+    """The name the debootstrap base with `toolchains` is imported as."""
+    extra = [t for t in toolchains if t != "python"]
+    return OFFLINE_BASE if not extra else f"{OFFLINE_BASE}-{'-'.join(extra)}"
+
+
+def _build(client: Any, base: str, tag: str, toolchains: tuple[str, ...], log: Log) -> None:
     if not (CONTEXT / "Dockerfile").is_file():
         raise ImageBuildError(f"{CONTEXT}/Dockerfile is missing; build from a source checkout of hgm")
-    log(f"building {tag} from {CONTEXT}/Dockerfile on {base}")
+    log(f"building {tag} from {CONTEXT}/Dockerfile on {base} with toolchains {','.join(toolchains)}")
+    args = {
+        "BASE": base,
+        "PACKAGES": " ".join(PACKAGES + toolchain_packages(toolchains)),
+        "TOOLCHAINS": ",".join(toolchains),
+    }
     stream = client.api.build(
-        path=str(CONTEXT), tag=tag, buildargs={"BASE": base}, rm=True, forcerm=True, pull=False, decode=True
+        path=str(CONTEXT), tag=tag, buildargs=args, rm=True, forcerm=True, pull=False, decode=True
     )
     for chunk in stream:
         if "error" in chunk:
@@ -84,21 +96,24 @@ def build_image(
     log: Log = print,
     *,
     mirror: str = DEFAULT_MIRROR,
+    toolchains: tuple[str, ...] | None = None,
 ) -> str:
-    """Build `config.image`; offline (None: only if the online base cannot be pulled) uses a debootstrap base."""
-    client = docker_client()
+    """Build `config.image` with `toolchains` (default python); offline (None: only if the online base cannot be
+    pulled) uses a debootstrap base that already holds every package."""
+    chosen = parse_toolchains(toolchains)
+    client = docker_client(timeout=600)
     try:
         if offline is None:
             offline = not _pull(client, ONLINE_BASE, log)
         base = ONLINE_BASE
         if offline:
-            rootfs = ensure_rootfs(rootfs_dir, mirror, log)
-            if rootfs_dir is not None or not image_exists(client, OFFLINE_BASE):
-                import_rootfs(client, rootfs, OFFLINE_BASE, log)
-            base = OFFLINE_BASE
+            rootfs = ensure_rootfs(rootfs_dir, mirror, log, toolchains=chosen)
+            base = offline_base(chosen)
+            if rootfs_dir is not None or not image_exists(client, base):
+                import_rootfs(client, rootfs, base, log)
         elif not _pull(client, ONLINE_BASE, log):
             raise ImageBuildError(f"cannot pull {ONLINE_BASE}; build offline with `hgm sandbox build --offline`")
-        _build(client, base, config.image, log)
+        _build(client, base, config.image, chosen, log)
     finally:
         client.close()
     log(f"built {config.image}")

@@ -65,5 +65,5 @@ def test_subsets_by_name_or_path(tmp_path: Path) -> None:
     own.write_text("# nothing\n")
     with pytest.raises(ValueError, match="lists no task ids"):
         load_subset(str(own), ["a"])
-    with pytest.raises(ValueError, match="known names: swebench_example"):
+    with pytest.raises(ValueError, match="known names: dgm-medium, dgm-small, swe-verified-60, swebench_example"):
         subset_path("../etc/passwd")

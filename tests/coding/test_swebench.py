@@ -16,7 +16,7 @@ import pytest
 
 from hgm.coding.benchmarks import task_attempts, task_available, task_image, task_workdir
 from hgm.coding.benchmarks.registry import SUBSETS_DIR, make_benchmark
-from hgm.coding.benchmarks.swebench import REPO_DIR, SWEbenchBenchmark, SWEbenchImageMissing
+from hgm.coding.benchmarks.swebench import REPO_DIR, SWEbenchBenchmark, SWEbenchImageMissing, swebench_major
 from hgm.coding.grading import SandboxGrader, grade
 from hgm.sandboxes import ManagedSandbox, SandboxConfig
 
@@ -281,7 +281,7 @@ def test_missing_instance_image_is_named_with_how_to_build_it(dataset: Dataset, 
     image = task_image(bench, INSTANCE_ID)
     assert image is not None and "sweb.eval.x86_64" in image
     problem = task_available(bench, INSTANCE_ID)
-    assert problem is not None and image in problem and "prepare_images" in problem
+    assert problem is not None and image in problem and "hgm bench images --benchmark swebench" in problem
     with pytest.raises(SWEbenchImageMissing, match="is not on the Docker engine"):
         bench.prepare(INSTANCE_ID, tmp_path / "ws")
     assert bench.fetch_images() == [image]  # no registry answers here, so pulling fails
@@ -298,15 +298,25 @@ def test_unknown_subset_ids_and_missing_clones_are_errors(dataset: Dataset, tmp_
     assert "no git clone of hgmtest/calc" in str(task_available(bench, INSTANCE_ID))
 
 
-def test_instance_without_environment_is_reported(dataset: Dataset, tmp_path: Path) -> None:
+def test_classic_rows_name_the_swebench_version_they_need(dataset: Dataset, tmp_path: Path) -> None:
     row = json.loads(dataset.file.read_text())
     row.update(instance_id="hgmtest__other-2", repo="hgmtest/other")
-    del row["eval_script"]
+    for key in ("image", "eval_script", "log_parser", "eval_type"):
+        del row[key]
     file = tmp_path / "other.json"
     file.write_text(json.dumps([row]))
-    bench = make_benchmark("swebench", str(file))
-    with pytest.raises(ValueError, match="hgmtest__other-2"):
-        task_image(bench, "hgmtest__other-2")
+    if swebench_major() == 4:  # swebench 4 derives the fields, but knows no spec for this repository
+        with pytest.raises(ValueError, match="hgmtest__other-2"):
+            task_image(make_benchmark("swebench", str(file)), "hgmtest__other-2")
+        return
+    with pytest.raises(ValueError) as refused:
+        make_benchmark("swebench", str(file))
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith(
+        "1 of 1 SWE-bench instances (first: hgmtest__other-2) lack image, eval_script, log_parser, eval_type"
+    )
+    assert "pip install 'swebench>=4.1,<5'" in message
 
 
 def test_bad_inputs_get_clear_messages(tmp_path: Path) -> None:
@@ -375,5 +385,110 @@ def test_instance_image_end_to_end_in_docker(dataset: Dataset, tmp_path: Path) -
             assert graded.error == ""
             assert graded.resolved is resolved, graded.output
     finally:
+        client.images.remove(image, force=True)
+        client.close()
+
+
+def _stand_in_image(dataset: Dataset, tmp_path: Path, image: str, **dockerfile_lines: str) -> None:
+    """A locally built stand-in for an instance image: the sandbox image with the repository at /testbed."""
+    from hgm.sandboxes.image import build_image, docker_client, image_exists
+
+    client = docker_client()
+    try:
+        if not image_exists(client, SandboxConfig().image):
+            build_image(SandboxConfig(), log=lambda line: None)
+        context = tmp_path / "context"
+        make(dataset).prepare(INSTANCE_ID, context / "testbed")
+        (context / "Dockerfile").write_text(
+            f"FROM {SandboxConfig().image}\nUSER root\nCOPY --chown=1000:1000 testbed {REPO_DIR}\n"
+            + "".join(f"{line}\n" for line in dockerfile_lines.values())
+            + "USER agent\n"
+        )
+        client.images.build(path=str(context), tag=image, rm=True, network_mode="none")
+    finally:
+        client.close()
+
+
+@pytest.mark.docker
+def test_bench_images_names_what_is_missing_then_finds_it(dataset: Dataset, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hgm.cli import app
+    from hgm.sandboxes.image import docker_client
+
+    runner = CliRunner()
+    args = ["bench", "images", "--benchmark", "swebench", "--path", str(dataset.file)]
+    image = "hgmtest/sweb.eval.x86_64.hgmtest_1776_calc-1:latest"
+    missing = runner.invoke(app, [*args, "--subset", str(SUBSETS_DIR / "swebench_example.txt")])
+    assert missing.exit_code == 1, missing.output
+    assert f"missing: {image}" in missing.output
+    assert "needs network access" in missing.output
+    if swebench_major() == 5:
+        assert "task_repo=" in missing.output  # swebench 5 builds from a task repository
+    _stand_in_image(dataset, tmp_path, image)
+    try:
+        present = runner.invoke(app, args)
+        assert present.exit_code == 0, present.output
+        assert "all 1 images are present" in present.output
+    finally:
+        client = docker_client()
+        client.images.remove(image, force=True)
+        client.close()
+
+
+def test_bench_images_of_a_benchmark_without_images_is_explained() -> None:
+    from typer.testing import CliRunner
+
+    from hgm.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "images", "--benchmark", "builtin"])
+    assert result.exit_code == 2
+    assert "the builtin benchmark runs in the sandbox image" in result.output
+
+
+FAKE_CONDA = (
+    "RUN mkdir -p /opt/miniconda3/bin /opt/miniconda3/envs/testbed/bin "
+    '&& printf \'conda() { export CONDA_DEFAULT_ENV="$2" CONDA_PREFIX=/opt/miniconda3/envs/$2 '
+    "PATH=/opt/miniconda3/envs/$2/bin:$PATH; }\\n' > /opt/miniconda3/bin/activate "
+    "&& printf '#!/bin/sh\\necho from testbed\\n' > /opt/miniconda3/envs/testbed/bin/testbed-tool "
+    "&& chmod 755 /opt/miniconda3/envs/testbed/bin/testbed-tool"
+)
+
+
+@pytest.mark.docker
+def test_agent_sandbox_in_an_instance_image_has_its_environment_active(dataset: Dataset, tmp_path: Path) -> None:
+    from hgm.coding.benchmarks import task_environment
+    from hgm.sandboxes import open_sandbox
+    from hgm.sandboxes.image import docker_client
+
+    row = json.loads(dataset.file.read_text())
+    image = "hgmtest/sweb.eval.x86_64.hgmtest_1776_calc-1:activated"
+    shebang, rest = row["eval_script"].split("\n", 1)
+    # As the official eval scripts do: activate the testbed environment, then cd to the repository.
+    row.update(
+        image=image, eval_script=f"{shebang}\nsource /opt/miniconda3/bin/activate\nconda activate testbed\n{rest}"
+    )
+    file = tmp_path / "activated.jsonl"
+    file.write_text(json.dumps(row) + "\n")
+    _stand_in_image(dataset, tmp_path, image, conda=FAKE_CONDA)
+    try:
+        bench = SWEbenchBenchmark(str(file))
+        env = task_environment(bench, INSTANCE_ID)
+        assert env["CONDA_DEFAULT_ENV"] == "testbed"
+        assert env["PATH"].startswith("/opt/miniconda3/envs/testbed/bin:")
+        assert env["HGM_PYTHON"] == "/usr/bin/python3"  # the agent keeps the interpreter it was written for
+        workspace = tmp_path / "workspace"
+        bench.prepare(INSTANCE_ID, workspace)
+        config = SandboxConfig(backend="docker", image=image, workdir=REPO_DIR)
+        with open_sandbox(config, workspace, env=env, mounts=pylib()) as box:
+            seen = box.exec("testbed-tool && echo $CONDA_DEFAULT_ENV && id -u && git status --short", timeout=60)
+            assert seen.output.split("\n") == ["from testbed", "testbed", "1000", ""]
+            source = tmp_path / "calc.py"
+            source.write_text(FIXED)
+            box.copy_in(source, "calc.py")
+            graded = score(bench, box, backend="docker", image=image)
+        assert (graded.resolved, graded.error) == (True, ""), graded.output
+    finally:
+        client = docker_client()
         client.images.remove(image, force=True)
         client.close()

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from hgm.sandboxes import ManagedSandbox, SandboxConfig
 from hgm.sandboxes.cli import app
 from hgm.sandboxes.image import OFFLINE_BASE, build_image, docker_client, image_exists
-from hgm.sandboxes.rootfs import ensure_rootfs
+from hgm.sandboxes.rootfs import ensure_rootfs, installed_toolchains, parse_toolchains, toolchain_packages
 
 OpenBox = Callable[..., ManagedSandbox]
 
@@ -60,3 +60,28 @@ def test_cli_info_and_cleanup(docker_image: str) -> None:
     cleanup = runner.invoke(app, ["cleanup"])
     assert cleanup.exit_code == 0, cleanup.output
     assert cleanup.output.startswith("removed ")
+
+
+def test_toolchain_names_are_checked_and_ordered() -> None:
+    assert parse_toolchains("rust, go") == ("python", "go", "rust")
+    assert parse_toolchains("all") == ("python", "javascript", "go", "rust", "cpp", "java")
+    assert toolchain_packages(("python", "cpp")) == ("g++", "cmake", "make")
+    with pytest.raises(ValueError, match="unknown toolchain"):
+        parse_toolchains("python,cobol")
+
+
+def test_build_refuses_an_unknown_toolchain() -> None:
+    result = CliRunner().invoke(app, ["build", "--toolchains", "python,cobol"])
+    assert result.exit_code == 2
+    assert "unknown toolchain(s) cobol; known: python, javascript, go, rust, cpp, java (or all)" in result.output
+
+
+@pytest.mark.timeout(1800)  # may build the toolchains' root filesystem and image first
+def test_toolchain_rootfs_and_image_hold_every_toolchain(toolchain_rootfs: Path, toolchain_image: str) -> None:
+    assert installed_toolchains(toolchain_rootfs) == ("python", "javascript", "go", "rust", "cpp", "java")
+    client = docker_client()
+    try:
+        labels = client.images.get(toolchain_image).labels
+    finally:
+        client.close()
+    assert labels["hgm.toolchains"] == "python,javascript,go,rust,cpp,java"

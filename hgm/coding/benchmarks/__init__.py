@@ -15,6 +15,7 @@ __all__ = [
     "TestCase",
     "task_attempts",
     "task_available",
+    "task_environment",
     "task_feedback",
     "task_image",
     "task_workdir",
@@ -52,3 +53,9 @@ def task_available(benchmark: Benchmark, task: str) -> str | None:
     """None if `task` can run here, else the reason it cannot."""
     hook = getattr(benchmark, "available", None)
     return hook(task) if callable(hook) else None
+
+
+def task_environment(benchmark: Benchmark, task: str) -> dict[str, str]:
+    """Variables the agent's sandbox needs for `task` (an instance image's activated environment), or none."""
+    hook = getattr(benchmark, "environment", None)
+    return dict(hook(task)) if callable(hook) else {}

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from hgm.interfaces import Sandbox
 from hgm.sandboxes.base import ManagedSandbox
+from hgm.sandboxes.config import SandboxConfig
 from hgm.sandboxes.export import Export
 
 
@@ -104,4 +105,13 @@ class BenchmarkHooks(Benchmark, Protocol):
 
     def available(self, task: str) -> str | None:
         """None if the task can run here, else why not (reported as unavailable, not failed). Default None."""
+        ...
+
+    def environment(self, task: str) -> dict[str, str]:
+        """Variables the agent's sandbox gets for the task (e.g. an activated conda env). Default none."""
+        ...
+
+    def use_sandbox(self, config: SandboxConfig) -> None:
+        """Told which sandboxes grade the benchmark, before any task runs (e.g. to look for toolchains there);
+        raises ValueError for a setting those sandboxes cannot honour."""
         ...

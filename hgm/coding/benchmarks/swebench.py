@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shlex
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,8 @@ PATCH_LIMITS = ExportLimits(max_files=4, max_file_bytes=16 * MiB, max_total_byte
 # Eval scripts install and print a lot; swebench's parser needs the test lines, which come last, so keep much.
 LOG_LIMITS = ExportLimits(max_files=8, max_file_bytes=32 * MiB, max_total_bytes=40 * MiB)
 REQUIRED = ("instance_id", "repo", "base_commit", "problem_statement")
+# What swebench 5 grades from; swebench 4 derives them from its own maps of repositories and versions.
+V5_FIELDS = ("image", "eval_script", "log_parser", "eval_type")
 GIT = "git -c core.fileMode=false -c core.hooksPath=/dev/null"
 # Git refuses repositories owned by another user; in a sandbox the workspace root may belong to the image's owner.
 # Environment-given config counts as command-line config, the only kind `safe.directory` is read from.
@@ -74,6 +78,9 @@ class SWEbenchOptions(BaseModel):
     )
     namespace: str | None = Field("swebench", description="Registry namespace of instance images (swebench 4.x).")
     timeout: float = Field(1800, gt=0, description="Seconds the eval script may run.")
+    task_repo: str | None = Field(
+        None, description="swebench 5: the task repository (path or owner/name) whose Dockerfiles build images."
+    )
 
 
 def _swebench() -> None:
@@ -110,6 +117,29 @@ def make_test_spec(instance: dict[str, Any], namespace: str | None) -> Any:
         ) from e
     except (TypeError, ValueError) as e:
         raise ValueError(f"instance {iid} is malformed: {e}") from e
+
+
+def swebench_major() -> int:
+    """The installed swebench's major version: 4 (TestSpecs from its own maps) or 5 (instances carry their scripts)."""
+    _swebench()
+    from importlib.util import find_spec
+
+    return 4 if find_spec("swebench.harness.test_spec") is not None else 5
+
+
+def check_fields(rows: list[dict[str, Any]]) -> None:
+    """Refuse, in one line, classic rows that the installed swebench cannot make eval scripts for."""
+    if swebench_major() == 4:
+        return
+    classic = [row for row in rows if any(not row.get(key) for key in V5_FIELDS)]
+    if classic:
+        missing = [key for key in V5_FIELDS if not classic[0].get(key)]
+        raise ValueError(
+            f"{len(classic)} of {len(rows)} SWE-bench instances (first: {classic[0]['instance_id']}) lack "
+            f"{', '.join(missing)}, which swebench 5 grades from and has no way to derive; install swebench 4 "
+            "(`pip install 'swebench>=4.1,<5'`), which derives them from the repository and version, or use a "
+            "dataset export that carries them (such as SWE-bench/SWE-bench_Verified today)"
+        )
 
 
 def spec_image(spec: Any) -> str:
@@ -179,6 +209,7 @@ class SWEbenchBenchmark:
         _swebench()
         self.path = path
         rows = load_instances(path, self.options.split)
+        check_fields(rows)
         self.instances = {row["instance_id"]: row for row in rows}
         self._ids = list(self.instances)
         if self.options.subset:
@@ -255,6 +286,14 @@ class SWEbenchBenchmark:
         """The instance's environment image, or None when the repository comes from local clones."""
         return None if self.options.repos else spec_image(self.spec(task))
 
+    def environment(self, task: str) -> dict[str, str]:
+        """The variables the instance's environment sets when activated (the `testbed` conda env of the official
+        images, activated by the eval script's own first lines), for the agent's sandbox; none for local clones."""
+        if self.options.repos:
+            return {}
+        spec = self.spec(task)
+        return dict(activated_environment(spec_image(spec), activation_lines(spec.eval_script)))
+
     def workdir(self, task: str) -> str | None:
         """SWE-bench repositories live at /testbed, where the eval scripts expect them."""
         return REPO_DIR
@@ -303,6 +342,75 @@ class SWEbenchBenchmark:
             client.close()
         return missing
 
+    def obtain_images(self, tasks: list[str] | None = None, log: Callable[[str], None] = print) -> list[str]:
+        """Make the instance images of `tasks` present: pulled where a registry answers, else built with swebench's
+        own builders (which download the repositories and their packages: network needed); return those missing."""
+        from hgm.sandboxes.image import docker_client, image_exists
+
+        chosen = list(self.tasks() if tasks is None else tasks)
+        names = {task: spec_image(self.spec(task)) for task in chosen}
+        missing = set(self.fetch_images(chosen))
+        for task in chosen:
+            log(f"{names[task]}: {'missing' if names[task] in missing else 'present'}")
+        if not missing:
+            return []
+        todo = [task for task in chosen if names[task] in missing]
+        log(
+            f"{len(todo)} image(s) could not be pulled; building them with swebench {swebench_major()}'s builders, "
+            "which needs network access (they clone the repositories and install their packages)"
+        )
+        try:
+            self._build_images(todo, log)
+        except Exception as e:  # swebench's builders fail in many ways (docker, git, pip); each means "not built"
+            log(f"swebench could not build them: {type(e).__name__}: {e}")
+        client = docker_client()
+        try:
+            return [names[task] for task in todo if not image_exists(client, names[task])]
+        finally:
+            client.close()
+
+    def _build_images(self, tasks: list[str], log: Callable[[str], None]) -> None:
+        from hgm.sandboxes.image import docker_client
+
+        client = docker_client(timeout=3600)
+        try:
+            if swebench_major() == 4:
+                from swebench.harness.docker_build import build_instance_images
+
+                rows = [self.instances[task] for task in tasks]
+                build_instance_images(
+                    client, rows, force_rebuild=False, max_workers=1, namespace=self.options.namespace
+                )
+                return
+            if not self.options.task_repo:
+                raise ValueError(
+                    "swebench 5 builds images from a task repository's Dockerfiles; pass "
+                    "task_repo=<its path, or owner/name> in the benchmark options"
+                )
+            from swebench.image_builder.image_spec import ImageSpec
+            from swebench.image_builder.prepare_images import main as prepare_images
+
+            prepare_images(
+                task_repo=self.options.task_repo,
+                instance_ids=tasks,
+                datasets=None,
+                max_workers=1,
+                force_rebuild=False,
+                open_file_limit=4096,
+                namespace=None,
+                tag="latest",
+                dry_run=False,
+            )
+            for task in tasks:  # the builder names images its own way; the dataset may name them otherwise
+                built = ImageSpec(instance_id=task, dockerfile="-", namespace=None).name
+                wanted = spec_image(self.spec(task))
+                if built != wanted:
+                    repository, _, tag = wanted.rpartition(":")
+                    client.images.get(built).tag(repository, tag)
+                    log(f"tagged {built} as {wanted}")
+        finally:
+            client.close()
+
     # -- internals -----------------------------------------------------------------------------------------------
 
     def _instance(self, task: str) -> dict[str, Any]:
@@ -346,10 +454,9 @@ class SWEbenchBenchmark:
         finally:
             client.close()
         return (
-            f"the SWE-bench image {name} for {task} is not on the Docker engine. Pull it from a registry "
-            f"(`docker pull {name}`, or SWEbenchBenchmark.fetch_images), or build it with swebench: "
-            f"`python -m swebench.harness.prepare_images --instance_ids {task}` (swebench 4) or "
-            f"`swebench images build <task repo> -i {task}` (swebench 5)"
+            f"the SWE-bench image {name} for {task} is not on the Docker engine; `hgm bench images --benchmark "
+            f"swebench --path {self.path} --tasks {task}` pulls it, or builds it with swebench's own builders "
+            "(network needed; swebench 5 also needs task_repo=<task repository> in the benchmark options)"
         )
 
     def _extract(self, task: str, dest: Path) -> None:
@@ -438,6 +545,68 @@ class _Grading:
         return Score(
             bool(verdict["resolved"]), "\n".join([*log, summary, clip(text, OUTPUT_LIMIT)]), reason=reason, tests=tests
         )
+
+
+ENV_MARK = "\0HGM-ENV\0"
+ENV_LIMIT = 1 * MiB
+# Variables of the shell itself, not of the environment it activated.
+SHELL_VARIABLES = {"PWD", "OLDPWD", "SHLVL", "_", "HOME", "HOSTNAME"}
+
+
+def activation_lines(eval_script: str) -> tuple[str, ...]:
+    """The lines with which an eval script activates its environment (`source .../activate`, `conda activate X`),
+    from before its first `cd`."""
+    found = []
+    for line in eval_script.splitlines():
+        text = line.strip()
+        if text.startswith("cd "):
+            break
+        if re.match(r"^(source|\.)\s+\S*activate\b|^conda\s+activate\b", text):
+            found.append(text)
+    return tuple(found)
+
+
+@cache
+def activated_environment(image: str, lines: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """What running `lines` in a throwaway container of `image` (as its own user, no network) changes in the
+    environment, plus HGM_PYTHON: the python3 found before activation, which the agent itself keeps using."""
+    if not lines:
+        return ()
+    import docker.errors
+
+    from hgm.sandboxes.image import docker_client
+
+    activate = "; ".join(lines)
+    script = (
+        f"command -v python3; printf '{ENV_MARK}'; env -0; printf '{ENV_MARK}'; "
+        f"{{ {activate}; }} >/dev/null 2>&1; env -0"
+    ).replace("\0", "\\0")
+    client = docker_client(timeout=300)
+    container = client.containers.create(
+        image, entrypoint=["/bin/bash", "-c", script], network_mode="none", mem_limit="1g", pids_limit=256
+    )
+    try:
+        container.start()
+        container.wait(timeout=300)
+        output = container.logs(stdout=True, stderr=False)[:ENV_LIMIT].decode(errors="replace")
+    except (docker.errors.APIError, OSError) as e:
+        raise ValueError(f"could not activate the environment of {image}: {e}") from e
+    finally:
+        container.remove(force=True)
+        client.close()
+    parts = output.split(ENV_MARK)
+    if len(parts) != 3:
+        raise ValueError(f"could not read the activated environment of {image}")
+    python, before, after = parts[0].strip(), _env(parts[1]), _env(parts[2])
+    changed = {k: v for k, v in after.items() if before.get(k) != v and k not in SHELL_VARIABLES}
+    if python.startswith("/"):
+        changed["HGM_PYTHON"] = python
+    return tuple(sorted(changed.items()))
+
+
+def _env(block: str) -> dict[str, str]:
+    pairs = (entry.partition("=") for entry in block.split("\0") if "=" in entry)
+    return {key: value for key, _, value in pairs}
 
 
 def _is_clone(path: Path) -> bool:
