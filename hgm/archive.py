@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import git
+from typing import TYPE_CHECKING, Any
 
 from hgm import __version__
+
+if TYPE_CHECKING:
+    import git
 
 DB_NAME = "hgm.db"
 LOCK_NAME = "hgm.lock"
@@ -136,6 +137,8 @@ class Archive:
             db.execute("INSERT INTO meta VALUES ('hgm_version', ?)", (__version__,))
             db.execute("INSERT INTO meta VALUES ('elapsed', '0')")
         db.close()
+        import git  # gitpython takes a noticeable part of start-up; only writing and lineage commands need it
+
         repo = git.Repo.init(staging / "lineage", bare=True, initial_branch="main")
         with repo.config_writer() as cfg:
             cfg.set_value("user", "name", "hgm")
@@ -362,6 +365,8 @@ class Archive:
     # -- lineage ----------------------------------------------------------------------------------------------
 
     def _git(self) -> git.Git:
+        import git
+
         # One command object per call: gitpython's persistent helpers are not shared between threads.
         return git.Git(str(self.lineage_path))
 
@@ -406,7 +411,7 @@ class Archive:
     def commit_exists(self, sha: str) -> bool:
         try:
             self._git().execute(["git", f"--git-dir={self.lineage_path}", "cat-file", "-e", f"{sha}^{{commit}}"])
-        except git.GitCommandError:
+        except _git_errors():
             return False
         return True
 
@@ -415,3 +420,9 @@ def _work_row(row: sqlite3.Row) -> WorkRow:
     data = dict(row)
     data["success"] = None if data["success"] is None else bool(data["success"])
     return WorkRow(**data)
+
+
+def _git_errors() -> type[Exception]:
+    import git
+
+    return git.GitCommandError

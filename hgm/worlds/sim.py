@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hgm.execution.remote import Plain
 from hgm.interfaces import Evaluation, Expansion, NodeRef
 from hgm.policy import SearchParams, best_belief, make_policy
 from hgm.tree import Tree
@@ -218,6 +219,10 @@ class SimWorld:
         ok = eval_success(_read(node.source), self.seed, node.id, self._task_index[task])
         log = f"{task}: {'solved' if ok else 'not solved'}"
         return Evaluation(success=ok, cost=self.cost_per_eval, artefacts={"log": log})
+
+    def portable(self) -> Plain:
+        """What a Ray node needs to run this world's work: the world itself (it is pure)."""
+        return Plain(self)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -1,0 +1,116 @@
+"""The ray executor with the simulated world on a real two-node cluster: placement, determinism, a node dying."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from ray_nodes import RayCluster
+
+from hgm.archive import Archive
+from hgm.config import ConfigError, ExecutionConfig, load_config
+from hgm.engine import Engine, Snapshot
+from hgm.execution import make_executor
+from hgm.execution.raycluster import RayExecutor
+from hgm.worlds.sim import SimWorld
+
+pytestmark = pytest.mark.ray
+
+
+def _run(tmp_path: Path, name: str, *overrides: str, on_tick=None) -> tuple[Engine, Archive]:
+    config = load_config(overrides=list(overrides))
+    archive = Archive.create(tmp_path / name, config.model_dump(mode="json"))
+    sim = config.sim
+    world = SimWorld(sim.landscape, config.seed, n_tasks=sim.n_tasks, latency=sim.latency)
+    engine = Engine(archive, world, config, on_tick=on_tick)
+    engine.run()
+    return engine, archive
+
+
+def _on_ray(cluster: RayCluster) -> list[str]:
+    return ["execution.executor=ray", f"execution.ray_address={cluster.address}", "execution.cpus_per_job=0.25"]
+
+
+def _pairs(archive: Archive) -> list[tuple[int, str]]:
+    return [(ev.node, str(ev.task)) for ev in archive.evaluations()]
+
+
+def test_work_spreads_over_both_nodes_and_each_evaluation_is_recorded_once(tmp_path: Path, ray_cluster: RayCluster):
+    engine, archive = _run(
+        tmp_path, "run", *_on_ray(ray_cluster), "workers=6", "budget.max_evals=30", "sim.latency=0.3", "seed=2"
+    )
+    assert isinstance(engine.executor, RayExecutor)
+    assert len({p.node_id for p in engine.executor.placements}) == 2
+    pairs = _pairs(archive)
+    assert len(pairs) == 30
+    assert len(set(pairs)) == 30
+    assert archive.work(status="error") == []
+    assert archive.work(status="running") == []
+
+
+def test_one_worker_on_ray_makes_the_same_run_as_the_local_executor(tmp_path: Path, ray_cluster: RayCluster):
+    common = ["workers=1", "budget.max_evals=25", "seed=7", "sim.landscape=builder"]
+    _, local = _run(tmp_path, "local", *common)
+    _, remote = _run(tmp_path, "ray", *common, *_on_ray(ray_cluster))
+    assert [(n.id, n.parent, n.status, n.true_q) for n in remote.nodes()] == [
+        (n.id, n.parent, n.status, n.true_q) for n in local.nodes()
+    ]
+    assert [(ev.k, ev.node, ev.task, ev.success) for ev in remote.evaluations()] == [
+        (ev.k, ev.node, ev.task, ev.success) for ev in local.evaluations()
+    ]
+    assert [n.commit_sha for n in remote.nodes()] != [None] * len(remote.nodes())
+
+
+def test_a_worker_node_killed_mid_run_loses_and_doubles_nothing(tmp_path: Path, fresh_cluster: RayCluster):
+    worker = fresh_cluster.nodes[1]
+    seen: Counter[str] = Counter()
+    engines: list[Engine] = []
+
+    def kill_the_worker_once_it_has_work(snapshot: Snapshot) -> None:
+        executor = engines[0].executor if engines else None
+        if not isinstance(executor, RayExecutor) or worker.proc.poll() is not None:
+            return
+        seen.update(p.address for p in executor.placements)
+        worker_jobs = sum(n for p, n in executor.placements.items() if p.node_id != _head_id(executor))
+        if worker_jobs >= 3 and snapshot.running:
+            worker.kill()
+
+    config = load_config(
+        overrides=[*_on_ray(fresh_cluster), "workers=6", "budget.max_evals=40", "sim.latency=1.0", "seed=5"]
+    )
+    archive = Archive.create(tmp_path / "run", config.model_dump(mode="json"))
+    world = SimWorld(config.sim.landscape, config.seed, latency=config.sim.latency)
+    engine = Engine(archive, world, config, on_tick=kill_the_worker_once_it_has_work)
+    engines.append(engine)
+    reason = engine.run()
+    assert worker.proc.poll() is not None, "the worker node was never killed"
+    assert isinstance(engine.executor, RayExecutor)
+    assert engine.executor.retried >= 1
+    assert reason == "evaluation budget spent"
+    pairs = _pairs(archive)
+    assert len(pairs) == 40
+    assert len(set(pairs)) == 40
+    assert archive.work(status="error") == []
+    assert [row for row in archive.work(kind="expand") if row.status != "done"] == []
+
+
+def _head_id(executor: RayExecutor) -> str:
+    return str(executor.ray.get_runtime_context().get_node_id())
+
+
+def test_an_unreachable_cluster_is_named_in_the_error(tmp_path: Path):
+    config = ExecutionConfig(executor="ray", ray_address="127.0.0.1:9")
+    with pytest.raises(ConfigError, match=r"cannot reach the Ray cluster at 127\.0\.0\.1:9"):
+        make_executor(config, SimWorld("mixed", 0))
+
+
+def test_without_ray_installed_the_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)
+    with pytest.raises(ConfigError, match=r"pip install 'hgm\[ray\]'"):
+        make_executor(ExecutionConfig(executor="ray"), SimWorld("mixed", 0))
+
+
+def test_a_ray_address_must_be_host_and_port():
+    with pytest.raises(ConfigError, match="HOST:PORT"):
+        load_config(overrides=["execution.ray_address=nohost"])
