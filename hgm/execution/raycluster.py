@@ -134,10 +134,12 @@ class RayExecutor:
                 f"no node of the Ray cluster at {self.address} offers the `sandbox` resource; start each worker with "
                 "`ray start --address HEAD:PORT --resources '{\"sandbox\": N}'` (N: sandboxes it can run at once)"
             )
-        probe = ray.remote(_probe).options(num_cpus=0, max_retries=0)
+        probe = ray.remote(_probe)
         refs = {
             n["NodeManagerAddress"] + f" ({n['NodeID'][:12]})": probe.options(
-                scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)
+                num_cpus=0,
+                max_retries=0,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False),
             ).remote(self._portable)
             for n in nodes
         }

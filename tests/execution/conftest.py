@@ -9,8 +9,8 @@ import pytest
 from ray_nodes import RayCluster, start_cluster
 
 # The head takes one CPU's worth of jobs, the worker two; jobs ask for a quarter CPU each (execution.cpus_per_job),
-# so the head runs up to 4 at once and the worker 8. Only the worker offers sandboxes.
-HEAD = (1, {})
+# so the head runs up to 4 at once and the worker 8; sandboxes: 1 on the head, 2 on the worker.
+HEAD = (1, {"sandbox": 1.0})
 WORKER = (2, {"sandbox": 2.0})
 
 
