@@ -6,7 +6,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from ray_nodes import RayCluster, start_cluster
+from hgm.execution.localcluster import RayCluster, start_cluster
 
 # The head takes one CPU's worth of jobs, the worker two; jobs ask for a quarter CPU each (execution.cpus_per_job),
 # so the head runs up to 4 at once and the worker 8; sandboxes: 1 on the head, 2 on the worker.

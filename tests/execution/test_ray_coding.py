@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ray_nodes import RayCluster
+from hgm.execution.localcluster import RayCluster
 
 from hgm.archive import Archive
 from hgm.coding.world import CodingWorld

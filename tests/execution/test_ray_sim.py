@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from ray_nodes import RayCluster
+from hgm.execution.localcluster import RayCluster
 
 from hgm.archive import Archive
 from hgm.config import ConfigError, ExecutionConfig, load_config

@@ -1,5 +1,5 @@
-"""A real Ray cluster on this machine for the tests: a head and worker nodes, each `ray start --block` in its own
-process group, on loopback, with small CPU and object-store sizes, torn down by the ids the fixture started."""
+"""A throwaway Ray cluster on this machine's loopback, for the tests and benchmarks: a head and worker nodes, each
+`ray start --block` in its own process group, small CPU and object-store sizes, stopped by the ids it started."""
 
 from __future__ import annotations
 
