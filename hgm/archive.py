@@ -11,6 +11,7 @@ import tarfile
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ CREATE TABLE IF NOT EXISTS llm_calls (
     completion_tokens INTEGER, cost REAL, latency REAL, error TEXT);
 CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, ts REAL NOT NULL, kind TEXT NOT NULL, data TEXT);
 """
+
+
+TAR_CACHE_BYTES = 64 * 1024 * 1024
+"""Bytes of recent nodes' sources kept in memory, so a job's checkout needs no git process."""
 
 
 class ArchiveError(Exception):
@@ -114,6 +119,8 @@ class Archive:
         self.db.row_factory = sqlite3.Row
         self._write = threading.Lock()
         self.lineage_path = self.path / "lineage"
+        self._tars: OrderedDict[str, bytes] = OrderedDict()
+        self._tars_lock = threading.Lock()
 
     # -- creation and locking -------------------------------------------------------------------------------
 
@@ -392,12 +399,28 @@ class Archive:
         """Point the lineage's main branch at the best-belief agent so `git log` shows its ancestry."""
         self._git().execute(["git", f"--git-dir={self.lineage_path}", "update-ref", "refs/heads/main", commit_sha])
 
+    def source_tar(self, commit_sha: str) -> bytes:
+        """A node's source as tar bytes; commits never change, so recent ones are kept, not asked of git again."""
+        with self._tars_lock:
+            data = self._tars.get(commit_sha)
+            if data is not None:
+                self._tars.move_to_end(commit_sha)
+                return data
+        data = bytes(
+            self._git().execute(
+                ["git", f"--git-dir={self.lineage_path}", "archive", "--format=tar", commit_sha],
+                stdout_as_string=False,
+            )
+        )
+        with self._tars_lock:
+            self._tars[commit_sha] = data
+            while sum(len(v) for v in self._tars.values()) > TAR_CACHE_BYTES and len(self._tars) > 1:
+                self._tars.popitem(last=False)
+        return data
+
     def checkout(self, commit_sha: str, dest: Path) -> None:
         """Write a node's source tree into `dest`."""
-        data = self._git().execute(
-            ["git", f"--git-dir={self.lineage_path}", "archive", "--format=tar", commit_sha],
-            stdout_as_string=False,
-        )
+        data = self.source_tar(commit_sha)
         dest.mkdir(parents=True, exist_ok=True)
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:  # type: ignore[arg-type]
             tar.extractall(dest, filter="data")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import signal
 import socket
 import tarfile
@@ -70,7 +71,7 @@ class RayExecutor:
         ray = _ray()
         self.ray = ray
         self.config = config
-        self.address = config.ray_address or "auto"
+        self.address = config.ray_address or os.environ.get("RAY_ADDRESS") or "auto"
         portable = getattr(world, "portable", None)
         if portable is None:
             raise ConfigError(f"the {type(world).__name__} world cannot run on Ray (it has no portable part)")
@@ -99,7 +100,7 @@ class RayExecutor:
         extra: dict[str, Any] = {}
         host, _, port = self.address.rpartition(":")
         if port.isdigit():
-            _reachable(host, int(port), self.address)
+            reachable(host, int(port), self.address)
             if host.startswith("127."):
                 # A cluster on this machine's loopback (the tests): the driver joins it as the node at that address.
                 extra["_node_ip_address"] = host
@@ -239,7 +240,7 @@ class InfrastructureError(RuntimeError):
     """Work that could not be run on the cluster (not a verdict on the agent)."""
 
 
-def _reachable(host: str, port: int, address: str) -> None:
+def reachable(host: str, port: int, address: str) -> None:
     """Fail fast, naming the address, where ray.init would wait a long time for a head that is not there."""
     try:
         with socket.create_connection((host.strip("[]"), port), timeout=CONNECT_TIMEOUT):

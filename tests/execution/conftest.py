@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+
 from hgm.execution.localcluster import RayCluster, start_cluster
 
 # The head takes one CPU's worth of jobs, the worker two; jobs ask for a quarter CPU each (execution.cpus_per_job),

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hgm.execution.localcluster import RayCluster
 
 from hgm.archive import Archive
 from hgm.coding.world import CodingWorld
 from hgm.config import ConfigError, load_config
 from hgm.engine import Engine
+from hgm.execution.localcluster import RayCluster
 from hgm.execution.raycluster import RayExecutor
 
 pytestmark = pytest.mark.ray

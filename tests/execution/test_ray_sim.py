@@ -6,13 +6,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hgm.execution.localcluster import RayCluster
+from typer.testing import CliRunner
 
 from hgm.archive import Archive
+from hgm.cli import app
 from hgm.config import ConfigError, ExecutionConfig, load_config
 from hgm.engine import Engine, Snapshot
 from hgm.execution import make_executor
+from hgm.execution.localcluster import RayCluster
 from hgm.execution.raycluster import RayExecutor
+from hgm.preflight import check_ray
 from hgm.worlds.sim import SimWorld
 
 pytestmark = pytest.mark.ray
@@ -103,6 +106,23 @@ def test_an_unreachable_cluster_is_named_in_the_error(tmp_path: Path):
     config = ExecutionConfig(executor="ray", ray_address="127.0.0.1:9")
     with pytest.raises(ConfigError, match=r"cannot reach the Ray cluster at 127\.0\.0\.1:9"):
         make_executor(config, SimWorld("mixed", 0))
+
+
+def test_hgm_run_refuses_an_unreachable_cluster_before_making_the_run_directory(tmp_path: Path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["run", "--executor", "ray", "--ray-address", "127.0.0.1:9", "--out", str(out), "-q"]
+    )
+    assert result.exit_code == 2
+    assert "cannot reach the Ray cluster at 127.0.0.1:9" in result.output
+    assert not out.exists()
+
+
+def test_a_remote_cluster_needs_a_gateway_address_its_nodes_can_reach(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("hgm.execution.raycluster.reachable", lambda host, port, address: None)
+    config = load_config(overrides=["world=coding", "execution.executor=ray", "execution.ray_address=10.1.2.3:6379"])
+    with pytest.raises(ValueError, match="set execution.gateway_host"):
+        check_ray(config)
 
 
 def test_without_ray_installed_the_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch):
