@@ -5,7 +5,7 @@ Each job (expansion or evaluation) takes `--latency` seconds, so `workers / late
 The rate counts the jobs finished between the first start and the last finish recorded in the archive, so Ray's
 connection and the engine's set-up are left out; a warm-up run first starts Ray's worker processes.
 
-Run: .venv/bin/python benchmarks/scaling.py [--latency 1] [--workers 8,16,32] [--rounds 4]
+Run: .venv/bin/python benchmarks/scaling.py [--latency 1] [--workers 8,16,32] [--rounds 8]
 """
 
 from __future__ import annotations
@@ -21,25 +21,30 @@ from rich.console import Console
 from rich.table import Table
 
 from hgm.archive import Archive
-from hgm.config import load_config
+from hgm.config import RunConfig, load_config
 from hgm.engine import Engine
+from hgm.execution import Executor
 from hgm.execution.localcluster import RayCluster, start_cluster
+from hgm.execution.raycluster import RayExecutor
 from hgm.worlds.sim import SimWorld
 
 
-def run_once(root: Path, workers: int, latency: float, rounds: int, ray: RayCluster | None) -> tuple[float, int]:
-    """Jobs per second and jobs done by one run of about `rounds` jobs per worker."""
+def _config(workers: int, latency: float, rounds: int, ray: RayCluster | None) -> RunConfig:
     overrides = [f"workers={workers}", f"sim.latency={latency}", f"budget.max_evals={workers * rounds}"]
-    # An expansion for every evaluation or so keeps both kinds of work in the mix; alpha=1 expands when N >= |T|.
+    # Many expansions keep both kinds of work in the mix (alpha=1 expands whenever evaluations >= nodes).
     overrides += ["search.alpha=0.9", "seed=1"]
     if ray is not None:
         overrides += ["execution.executor=ray", f"execution.ray_address={ray.address}", "execution.cpus_per_job=1"]
-    config = load_config(overrides=overrides)
+    return load_config(overrides=overrides)
+
+
+def run_once(root: Path, config: RunConfig, executor: Executor | None) -> tuple[float, int]:
+    """Jobs per second and jobs done by one run."""
     run = Path(tempfile.mkdtemp(dir=root))
     archive = Archive.create(run / "run", config.model_dump(mode="json"))
     try:
-        world = SimWorld(config.sim.landscape, config.seed, latency=latency)
-        Engine(archive, world, config).run()
+        world = SimWorld(config.sim.landscape, config.seed, latency=config.sim.latency)
+        Engine(archive, world, config, executor=executor).run()
         rows = [row for row in archive.work(status="done")]
         start = min(row.started for row in rows)
         end = max(row.finished or row.started for row in rows)
@@ -53,7 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency", type=float, default=1.0, help="seconds each job takes")
     parser.add_argument("--workers", default="8,16,32", help="worker counts, comma-separated")
-    parser.add_argument("--rounds", type=int, default=4, help="evaluations per worker in each run")
+    parser.add_argument("--rounds", type=int, default=8, help="evaluations per worker in each run")
     parser.add_argument("--no-ray", action="store_true", help="only the local executor")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
@@ -73,15 +78,22 @@ def main() -> None:
                 # Every node offers `most` CPUs (logical: the jobs only wait), so that Ray keeps that many workers.
                 share = max(1, most // nodes)
                 cluster = start_cluster([(share, {})] * (nodes - 1), (share, {}))
+            executor = None
             try:
                 if cluster is not None:
-                    run_once(root, most, args.latency, 1, cluster)  # warm-up: Ray starts its worker processes
+                    # One connection for all runs, as one long hgm run has: Ray's worker processes belong to the
+                    # connected driver, and a warm-up run starts them (a run's first jobs wait for that once).
+                    warm = _config(most, args.latency, 2, cluster)
+                    executor = RayExecutor(warm.execution, SimWorld("mixed", 1, latency=args.latency))
+                    run_once(root, warm, executor)
                 for workers in counts:
-                    rate, jobs = run_once(root, workers, args.latency, args.rounds, cluster)
+                    rate, jobs = run_once(root, _config(workers, args.latency, args.rounds, cluster), executor)
                     ideal = workers / args.latency
                     cells = (str(nodes), str(workers), str(jobs), f"{rate:.1f}", f"{ideal:.0f}", f"{rate / ideal:.0%}")
                     table.add_row(executor, *cells)
             finally:
+                if executor is not None:
+                    executor.close()
                 if cluster is not None:
                     cluster.stop()
                     shutil.rmtree(cluster.root, ignore_errors=True)

@@ -44,6 +44,7 @@ class Job:
     task: str | None = None
     child: int | None = None
     scratch: Path | None = None
+    sha: str | None = None
 
     def describe(self) -> str:
         return (
@@ -118,6 +119,7 @@ class Engine:
         self._failed_expansions = 0
         self._elapsed_before = float(archive.meta("elapsed") or 0)
         self._t0 = time.monotonic()
+        self._elapsed_saved = self._t0
         self._commits: dict[int, str | None] = {}
         self.tree = Tree(self.tasks)
         self._pending: list[WorkRow] = []
@@ -332,7 +334,13 @@ class Engine:
         dest = job.scratch / "child"
         dest.mkdir()
         assert job.child is not None
-        return self.executor.expand(self.world, self._ref(job.node, job.scratch), job.child, dest, self.cancel)
+        result = self.executor.expand(self.world, self._ref(job.node, job.scratch), job.child, dest, self.cancel)
+        if result.ok and not self.cancel.is_set():
+            # The git commit runs here, not on the main thread, which would otherwise wait for it on every child.
+            # A kill before the database records the child leaves only an unreferenced ref, replaced on the rerun.
+            message = commit_message(job.child, job.node, result.artefacts)
+            job.sha = self.archive.commit_source(job.child, dest, self._commits[job.node], message)
+        return result
 
     def _evaluate(self, job: Job) -> Evaluation:
         job.scratch = mkdtemp(f"hgm-eval-{job.node}-")
@@ -351,7 +359,10 @@ class Engine:
                 self._apply_evaluation(job, result, exc)
         finally:
             _cleanup(job)
-        self.archive.set_meta("elapsed", str(self.elapsed()))
+        # Only time budgets across resumes read it: once a second is enough, and saves a disk sync per job.
+        if time.monotonic() - self._elapsed_saved >= 1.0:
+            self.archive.set_meta("elapsed", str(self.elapsed()))
+            self._elapsed_saved = time.monotonic()
 
     def _apply_evaluation(self, job: Job, result: Evaluation | None, exc: BaseException | None) -> None:
         assert job.task is not None
@@ -390,8 +401,8 @@ class Engine:
             result = Expansion(ok=False, reason=f"internal error: {_describe(exc)}")
             self._count_error(result.reason)
         assert result is not None
-        sha = None
-        if result.ok:
+        sha = job.sha if result.ok else None
+        if result.ok and sha is None:
             assert job.scratch is not None
             parent_sha = self._commits[job.node]
             sha = self.archive.commit_source(
