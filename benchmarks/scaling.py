@@ -78,22 +78,23 @@ def main() -> None:
                 # Every node offers `most` CPUs (logical: the jobs only wait), so that Ray keeps that many workers.
                 share = max(1, most // nodes)
                 cluster = start_cluster([(share, {})] * (nodes - 1), (share, {}))
-            executor = None
+            connection = None
             try:
                 if cluster is not None:
                     # One connection for all runs, as one long hgm run has: Ray's worker processes belong to the
                     # connected driver, and a warm-up run starts them (a run's first jobs wait for that once).
                     warm = _config(most, args.latency, 2, cluster)
-                    executor = RayExecutor(warm.execution, SimWorld("mixed", 1, latency=args.latency))
-                    run_once(root, warm, executor)
+                    connection = RayExecutor(warm.execution, SimWorld("mixed", 1, latency=args.latency))
+                    run_once(root, warm, connection)
                 for workers in counts:
-                    rate, jobs = run_once(root, _config(workers, args.latency, args.rounds, cluster), executor)
+                    rate, jobs = run_once(root, _config(workers, args.latency, args.rounds, cluster), connection)
                     ideal = workers / args.latency
                     cells = (str(nodes), str(workers), str(jobs), f"{rate:.1f}", f"{ideal:.0f}", f"{rate / ideal:.0%}")
                     table.add_row(executor, *cells)
+                    print(executor, *cells, flush=True)
             finally:
-                if executor is not None:
-                    executor.close()
+                if connection is not None:
+                    connection.close()
                 if cluster is not None:
                     cluster.stop()
                     shutil.rmtree(cluster.root, ignore_errors=True)

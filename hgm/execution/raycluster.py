@@ -217,8 +217,12 @@ class RayExecutor:
             if shipped is None:
                 return None
             assert isinstance(shipped, Shipped)
-            if len(shipped.child) > self.config.max_result_bytes:
-                raise InfrastructureError(f"a Ray node sent back {len(shipped.child)} bytes for one child")
+            artefacts = sum(len(text) for text in shipped.result.artefacts.values())
+            if len(shipped.child) > self.config.max_result_bytes or artefacts > 2 * self.config.max_result_bytes:
+                raise InfrastructureError(
+                    f"a Ray node sent back more than asked: {len(shipped.child)} bytes of child source and "
+                    f"{artefacts} characters of artefacts (limit {self.config.max_result_bytes})"
+                )
             with self._lock:
                 self.placements[Placement(shipped.node_id, shipped.address)] += 1
             return shipped

@@ -46,7 +46,15 @@ def _coding_run(tmp_path: Path, cluster: RayCluster, backend: str) -> tuple[Engi
 
 @pytest.mark.bwrap
 def test_coding_world_on_two_nodes_with_bwrap(tmp_path: Path, ray_cluster: RayCluster, rootfs: Path):
-    engine, archive = _coding_run(tmp_path, ray_cluster, "bwrap")
+    _check_coding_run(*_coding_run(tmp_path, ray_cluster, "bwrap"))
+
+
+@pytest.mark.docker
+def test_coding_world_on_two_nodes_with_docker(tmp_path: Path, ray_cluster: RayCluster, docker_image: str):
+    _check_coding_run(*_coding_run(tmp_path, ray_cluster, "docker"))
+
+
+def _check_coding_run(engine: Engine, archive: Archive) -> None:
     assert isinstance(engine.executor, RayExecutor)
     assert len({p.node_id for p in engine.executor.placements}) == 2
     pairs = [(ev.node, ev.task) for ev in archive.evaluations()]

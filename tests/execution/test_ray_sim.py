@@ -65,7 +65,9 @@ def test_one_worker_on_ray_makes_the_same_run_as_the_local_executor(tmp_path: Pa
     assert [n.commit_sha for n in remote.nodes()] != [None] * len(remote.nodes())
 
 
-def test_a_worker_node_killed_mid_run_loses_and_doubles_nothing(tmp_path: Path, fresh_cluster: RayCluster):
+@pytest.mark.parametrize("how", ["kill", "stop"])
+def test_a_worker_node_lost_mid_run_loses_and_doubles_nothing(tmp_path: Path, fresh_cluster: RayCluster, how: str):
+    """`kill`: the node's processes die at once (a machine lost); `stop`: SIGTERM, what `ray stop` sends them."""
     worker = fresh_cluster.nodes[1]
     seen: Counter[str] = Counter()
     engines: list[Engine] = []
@@ -77,7 +79,7 @@ def test_a_worker_node_killed_mid_run_loses_and_doubles_nothing(tmp_path: Path, 
         seen.update(p.address for p in executor.placements)
         worker_jobs = sum(n for p, n in executor.placements.items() if p.node_id != _head_id(executor))
         if worker_jobs >= 3 and snapshot.running:
-            worker.kill()
+            worker.kill() if how == "kill" else worker.stop()
 
     config = load_config(
         overrides=[*_on_ray(fresh_cluster), "workers=6", "budget.max_evals=40", "sim.latency=1.0", "seed=5"]
@@ -87,7 +89,7 @@ def test_a_worker_node_killed_mid_run_loses_and_doubles_nothing(tmp_path: Path, 
     engine = Engine(archive, world, config, on_tick=kill_the_worker_once_it_has_work)
     engines.append(engine)
     reason = engine.run()
-    assert worker.proc.poll() is not None, "the worker node was never killed"
+    assert worker.proc.poll() is not None, "the worker node was never stopped"
     assert isinstance(engine.executor, RayExecutor)
     assert engine.executor.retried >= 1
     assert reason == "evaluation budget spent"
