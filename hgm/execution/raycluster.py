@@ -80,16 +80,21 @@ class RayExecutor:
         self.retried = 0
         self._lock = threading.Lock()
         self._connect()
-        self._portable = ray.put(portable())
-        resources = {"sandbox": 1.0} if self.sandboxes else {}
-        self._remote = ray.remote(run_remote).options(
-            num_cpus=config.cpus_per_job,
-            resources=resources,
-            max_retries=0,
-            scheduling_strategy="SPREAD",
-        )
-        if self.sandboxes:
-            self._check_nodes(world)
+        try:
+            self._portable = ray.put(portable())
+            resources = {"sandbox": 1.0} if self.sandboxes else {}
+            self._remote = ray.remote(run_remote).options(
+                num_cpus=config.cpus_per_job,
+                resources=resources,
+                max_retries=0,
+                scheduling_strategy="SPREAD",
+            )
+            if self.sandboxes:
+                self._check_nodes(world)
+        except BaseException:
+            # A driver left connected would be ended by Ray when the cluster goes away, with its whole process.
+            self.close()
+            raise
 
     # -- connection and checks ---------------------------------------------------------------------------------
 
@@ -122,6 +127,7 @@ class RayExecutor:
             if threading.current_thread() is threading.main_thread() and previous is not None:
                 signal.signal(signal.SIGTERM, previous)
         if not any(node["Alive"] for node in ray.nodes()):
+            self.close()
             raise ConfigError(f"the Ray cluster at {self.address} has no live node")
 
     def _check_nodes(self, world: World) -> None:

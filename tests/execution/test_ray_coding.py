@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import ray
 
 from hgm.archive import Archive
 from hgm.coding.world import CodingWorld
@@ -88,5 +89,7 @@ def test_a_node_without_the_sandbox_image_is_named(tmp_path: Path, ray_cluster: 
     try:
         with pytest.raises(ConfigError, match=r"Ray node 127\.0\.0\.\d .*hgm-sandbox-not-built:0 is missing"):
             Engine(archive, world, config)
+        # The refused executor let go of the cluster: a connection left open dies with the cluster, process and all.
+        assert not ray.is_initialized()
     finally:
         world.close()

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -136,3 +142,30 @@ def test_without_ray_installed_the_error_says_how_to_install_it(monkeypatch: pyt
 def test_a_ray_address_must_be_host_and_port():
     with pytest.raises(ConfigError, match="HOST:PORT"):
         load_config(overrides=["execution.ray_address=nohost"])
+
+
+def test_a_head_killed_mid_run_resumes_on_ray(tmp_path: Path, ray_cluster: RayCluster):
+    run = tmp_path / "run"
+    ray_args = ["--executor", "ray", "--ray-address", ray_cluster.address, "-q"]
+    argv = [sys.executable, "-m", "hgm.cli", "run", "--out", str(run), "--max-evals", "30", "--workers", "4"]
+    argv += ["--sim-latency", "0.5", "--set", "execution.cpus_per_job=0.25", *ray_args]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    done = 0
+    while time.monotonic() < deadline and proc.poll() is None and done < 6:
+        if (run / "hgm.db").exists():
+            with sqlite3.connect(run / "hgm.db") as db:
+                done = db.execute("SELECT COUNT(*) FROM work WHERE status = 'done'").fetchone()[0]
+        time.sleep(0.2)
+    assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read() if proc.stderr else ''}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    resumed = subprocess.run(
+        [sys.executable, "-m", "hgm.cli", "resume", str(run), *ray_args], capture_output=True, text=True, timeout=600
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    archive = Archive(run)
+    pairs = _pairs(archive)
+    assert len(pairs) == 30 and len(set(pairs)) == 30
+    assert archive.work(status="running") == [] and archive.work(status="interrupted") == []
+    assert [kind for _, kind, _ in archive.events()].count("start") == 2
