@@ -83,3 +83,18 @@ def test_alpha_outside_zero_to_one_is_refused(alpha: str):
 
 def test_alpha_of_one_is_accepted():
     assert load_config(overrides=["search.alpha=1"]).search.alpha == 1.0
+
+
+def test_resume_may_move_a_run_onto_a_ray_cluster_but_not_change_its_world():
+    from hgm.config import resumed_config
+
+    frozen = load_config().model_dump(mode="json")
+    moved = resumed_config(frozen, ["execution.executor=ray", "execution.ray_address=10.0.0.5:6379"])
+    assert (moved.execution.executor, moved.execution.ray_address) == ("ray", "10.0.0.5:6379")
+    with pytest.raises(ConfigError, match="cannot change on resume"):
+        resumed_config(frozen, ["world=coding"])
+
+
+def test_unknown_executor_is_refused():
+    with pytest.raises(ConfigError, match="execution.executor"):
+        load_config(overrides=["execution.executor=slurm"])
