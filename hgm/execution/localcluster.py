@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import shutil
@@ -19,6 +20,18 @@ from pathlib import Path
 RAY = str(Path(sys.executable).with_name("ray"))
 OBJECT_STORE = 200 * 1024 * 1024
 HEAD_IP = "127.0.0.2"
+PR_SET_PDEATHSIG = 1
+# Loaded here, not in the forked child, where loading a library could wait for a lock another thread held.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _stop_with_parent() -> None:
+    """In the child before exec: SIGTERM when the process that started the node dies without stopping it.
+
+    Ray ends a driver whose cluster goes away with os._exit, so a test's clean-up cannot be relied on alone.
+    """
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -69,7 +82,14 @@ class RayCluster:
         ]  # fmt: skip
         env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
         with open(log, "wb") as out:
-            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+            proc = subprocess.Popen(
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+                preexec_fn=_stop_with_parent,
+            )
         node = RayNode(proc, log, resources)
         self.nodes.append(node)
         return node
