@@ -11,15 +11,17 @@ import tarfile
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import git
+from typing import TYPE_CHECKING, Any
 
 from hgm import __version__
+
+if TYPE_CHECKING:
+    import git
 
 DB_NAME = "hgm.db"
 LOCK_NAME = "hgm.lock"
@@ -39,6 +41,10 @@ CREATE TABLE IF NOT EXISTS llm_calls (
     completion_tokens INTEGER, cost REAL, latency REAL, error TEXT);
 CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, ts REAL NOT NULL, kind TEXT NOT NULL, data TEXT);
 """
+
+
+TAR_CACHE_BYTES = 64 * 1024 * 1024
+"""Bytes of recent nodes' sources kept in memory, so a job's checkout needs no git process."""
 
 
 class ArchiveError(Exception):
@@ -113,6 +119,8 @@ class Archive:
         self.db.row_factory = sqlite3.Row
         self._write = threading.Lock()
         self.lineage_path = self.path / "lineage"
+        self._tars: OrderedDict[str, bytes] = OrderedDict()
+        self._tars_lock = threading.Lock()
 
     # -- creation and locking -------------------------------------------------------------------------------
 
@@ -136,6 +144,8 @@ class Archive:
             db.execute("INSERT INTO meta VALUES ('hgm_version', ?)", (__version__,))
             db.execute("INSERT INTO meta VALUES ('elapsed', '0')")
         db.close()
+        import git  # gitpython takes a noticeable part of start-up; only writing and lineage commands need it
+
         repo = git.Repo.init(staging / "lineage", bare=True, initial_branch="main")
         with repo.config_writer() as cfg:
             cfg.set_value("user", "name", "hgm")
@@ -362,6 +372,8 @@ class Archive:
     # -- lineage ----------------------------------------------------------------------------------------------
 
     def _git(self) -> git.Git:
+        import git
+
         # One command object per call: gitpython's persistent helpers are not shared between threads.
         return git.Git(str(self.lineage_path))
 
@@ -387,12 +399,28 @@ class Archive:
         """Point the lineage's main branch at the best-belief agent so `git log` shows its ancestry."""
         self._git().execute(["git", f"--git-dir={self.lineage_path}", "update-ref", "refs/heads/main", commit_sha])
 
+    def source_tar(self, commit_sha: str) -> bytes:
+        """A node's source as tar bytes; commits never change, so recent ones are kept, not asked of git again."""
+        with self._tars_lock:
+            data = self._tars.get(commit_sha)
+            if data is not None:
+                self._tars.move_to_end(commit_sha)
+                return data
+        data = bytes(
+            self._git().execute(
+                ["git", f"--git-dir={self.lineage_path}", "archive", "--format=tar", commit_sha],
+                stdout_as_string=False,
+            )
+        )
+        with self._tars_lock:
+            self._tars[commit_sha] = data
+            while sum(len(v) for v in self._tars.values()) > TAR_CACHE_BYTES and len(self._tars) > 1:
+                self._tars.popitem(last=False)
+        return data
+
     def checkout(self, commit_sha: str, dest: Path) -> None:
         """Write a node's source tree into `dest`."""
-        data = self._git().execute(
-            ["git", f"--git-dir={self.lineage_path}", "archive", "--format=tar", commit_sha],
-            stdout_as_string=False,
-        )
+        data = self.source_tar(commit_sha)
         dest.mkdir(parents=True, exist_ok=True)
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:  # type: ignore[arg-type]
             tar.extractall(dest, filter="data")
@@ -406,7 +434,7 @@ class Archive:
     def commit_exists(self, sha: str) -> bool:
         try:
             self._git().execute(["git", f"--git-dir={self.lineage_path}", "cat-file", "-e", f"{sha}^{{commit}}"])
-        except git.GitCommandError:
+        except _git_errors():
             return False
         return True
 
@@ -415,3 +443,9 @@ def _work_row(row: sqlite3.Row) -> WorkRow:
     data = dict(row)
     data["success"] = None if data["success"] is None else bool(data["success"])
     return WorkRow(**data)
+
+
+def _git_errors() -> type[Exception]:
+    import git
+
+    return git.GitCommandError

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,9 +21,13 @@ from rich.console import Console
 from hgm import preflight
 from hgm.archive import Archive, ArchiveError, check_new_run_dir, is_run_dir
 from hgm.config import ConfigError, RunConfig, load_config, resumed_config
-from hgm.engine import DONE, ERRORS, INTERRUPTED, Engine, Interrupts, Snapshot
+from hgm.interrupts import DONE, ERRORS, INTERRUPTED, Interrupts
 from hgm.sandboxes.registry import SandboxUnavailable
 from hgm.scratch import ScratchError, run_scratch
+
+if TYPE_CHECKING:
+    # The engine brings numpy, scipy and git: imported by the commands that run one, not by `hgm --help`.
+    from hgm.engine import Engine, Snapshot
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode=None)
 console = Console(soft_wrap=True)
@@ -113,6 +117,8 @@ def _execute(archive: Archive, config: RunConfig, interrupts: Interrupts, *, liv
 
 
 def _work(archive: Archive, config: RunConfig, interrupts: Interrupts, *, live: bool, summary: bool) -> Engine:
+    from hgm.engine import Engine
+
     world = make_world(config, archive)
     display: AbstractContextManager[Any] = nullcontext()
     on_tick: Callable[[Snapshot], None] | None = None
@@ -120,8 +126,9 @@ def _work(archive: Archive, config: RunConfig, interrupts: Interrupts, *, live: 
         from hgm.display import progress
 
         display, on_tick = progress(console, config, reasons=summary)
-    engine = Engine(archive, world, config, on_tick=on_tick, interrupts=interrupts)
     try:
+        with user_errors():
+            engine = Engine(archive, world, config, on_tick=on_tick, interrupts=interrupts)
         with display:
             reason = engine.run()
     except (sqlite3.OperationalError, OSError) as exc:
@@ -201,6 +208,12 @@ def run(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Any config key, e.g. --set search.alpha=0.7.")
     ] = None,
+    executor: Annotated[
+        str | None, typer.Option(help=_default("local | ray: where expansions and evaluations run.", "local"))
+    ] = None,
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster HOST:PORT (with --executor ray).  [default: this machine's]")
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No live display; print only the run directory.")
     ] = False,
@@ -221,6 +234,8 @@ def run(
             "coding.api_base": api_base,
             "coding.benchmark": benchmark,
             "coding.sandbox.backend": sandbox,
+            "execution.executor": executor,
+            "execution.ray_address": ray_address,
         }
         config = load_config(config_file, _overrides(pairs, set_))
         named = out is not None
@@ -252,6 +267,8 @@ def resume(
         list[str] | None,
         typer.Option("--set", help="A budget or operational key, e.g. --set shutdown_grace=60 (not world, seed, ...)."),
     ] = None,
+    executor: Annotated[str | None, typer.Option(help="local | ray: where the rest of the work runs.")] = None,
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster HOST:PORT (with --executor ray).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
 ) -> None:
     """Continue a run after a crash, Ctrl-C or a spent budget; nothing completed is redone."""
@@ -263,6 +280,8 @@ def resume(
             "budget.max_cost": max_cost,
             "budget.max_time": max_time,
             "workers": workers,
+            "execution.executor": executor,
+            "execution.ray_address": ray_address,
         }
         overrides = _overrides(pairs, set_)
         with Archive(run_dir) as frozen:

@@ -140,6 +140,35 @@ class SelfmodConfig(Strict):
         return value
 
 
+MiB = 1024 * 1024
+
+
+class ExecutionConfig(Strict):
+    executor: Literal["local", "ray"] = Field("local", description="Where work runs: local threads or a Ray cluster.")
+    ray_address: str | None = Field(
+        None, description="Ray cluster address HOST:PORT (default: RAY_ADDRESS, else the cluster on this machine)."
+    )
+    cpus_per_job: float = Field(1.0, gt=0, description="Ray CPUs one expansion or evaluation holds on its node.")
+    node_retries: int = Field(2, ge=0, description="Times work lost with a dead Ray node is run again elsewhere.")
+    max_result_bytes: int = Field(
+        32 * MiB, ge=MiB, description="Bytes of artefacts, and of a child's source, one job may send back."
+    )
+    gateway_host: str = Field(
+        "127.0.0.1", description="Address the head's model gateway listens on for Ray nodes (coding world)."
+    )
+    check_timeout: float = Field(120.0, gt=0, description="Seconds each Ray node has to show it can run sandboxes.")
+
+    @field_validator("ray_address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None or value == "auto":
+            return value
+        host, sep, port = value.removeprefix("ray://").rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"a Ray address is HOST:PORT (e.g. 10.0.0.5:6379) or 'auto', not {value!r}")
+        return value
+
+
 class RunConfig(Strict):
     world: Literal["sim", "coding"] = Field("sim", description="What expanding and evaluating mean.")
     policy: Literal["hgm", "reference", "dgm", "greedy", "random", "bench"] = Field(
@@ -155,6 +184,7 @@ class RunConfig(Strict):
     sim: SimConfig = Field(default_factory=SimConfig)
     coding: CodingConfig = Field(default_factory=CodingConfig)
     selfmod: SelfmodConfig = Field(default_factory=SelfmodConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
 
     @field_validator("policy", mode="before")
     @classmethod
@@ -163,6 +193,16 @@ class RunConfig(Strict):
         if value not in (*USER_POLICIES, "bench"):
             raise ValueError(f"unknown policy {value!r}; choose {', '.join(USER_POLICIES)}")
         return value
+
+    @model_validator(mode="after")
+    def _meta_runs_on_the_head(self) -> RunConfig:
+        # The improver's evidence is written from the archive, which only the head has.
+        if self.selfmod.mode == "meta" and self.execution.executor == "ray":
+            raise ValueError(
+                "selfmod.mode=meta runs only with execution.executor=local (the improver's evidence is read from "
+                "the archive on the head); use selfmod.mode=classic on a Ray cluster"
+            )
+        return self
 
 
 def valid_keys(model: type[BaseModel] = RunConfig, prefix: str = "") -> list[str]:
@@ -220,6 +260,7 @@ RESUMABLE_KEYS = (
     "max_consecutive_errors",
     "max_failed_expansions",
     "sim.latency",
+    *(f"execution.{key}" for key in ExecutionConfig.model_fields),
 )
 """What `hgm resume` may change: budgets and how the run operates, never what it is (world, policy, seed, ...)."""
 

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import tempfile
 import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import numpy as np
 
 from hgm.archive import Archive, NodeRow, WorkRow
 from hgm.config import RunConfig
+from hgm.execution import Executor, make_executor
 from hgm.interfaces import Evaluation, Expansion, NodeRef, World
+from hgm.interrupts import BUDGET, DONE, ERRORS, INTERRUPTED, Interrupts
 from hgm.policy import Decision, SearchParams, make_policy
 from hgm.runlog import run_log
 from hgm.scratch import mkdtemp, run_scratch
@@ -34,8 +33,6 @@ CANCEL_WAIT = 10.0
 """Seconds cancelled work may take to return before the engine stops waiting for it and leaves it behind."""
 TASK_ATTEMPTS = 3
 """Infrastructure errors after which a task is given up on a node: it is not retried and counts as spent budget."""
-# Why a run stopped, as the command line reports it (see the exit codes in hgm/cli.py).
-BUDGET, DONE, INTERRUPTED, ERRORS = "budget", "done", "interrupted", "errors"
 NOTHING_LEFT = "nothing left to do: every node has been evaluated on every task and none has a success to expand"
 
 
@@ -47,6 +44,7 @@ class Job:
     task: str | None = None
     child: int | None = None
     scratch: Path | None = None
+    sha: str | None = None
 
     def describe(self) -> str:
         return (
@@ -75,33 +73,6 @@ def search_params(config: RunConfig) -> SearchParams:
     return SearchParams(**config.search.model_dump(), workers=config.workers)
 
 
-class Interrupts:
-    """SIGINT and SIGTERM, counted: the handler only records them and the engine's main loop acts on them."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.last = signal.SIGINT
-
-    def _record(self, signum: int, frame: FrameType | None) -> None:
-        # Nothing more may happen here: the main thread can be inside any lock (the archive's, an Event's) when a
-        # signal lands, and a handler that waits for such a lock waits for itself.
-        self.count += 1
-        self.last = signal.Signals(signum)
-
-    @contextmanager
-    def installed(self) -> Iterator[Interrupts]:
-        """Count the signals that arrive while the block runs (only the main thread receives signals)."""
-        if threading.current_thread() is not threading.main_thread():
-            yield self
-            return
-        previous = {sig: signal.signal(sig, self._record) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield self
-        finally:
-            for sig, old in previous.items():
-                signal.signal(sig, old)
-
-
 class Engine:
     """Runs (or resumes) one search over a World, with the archive as the single source of truth."""
 
@@ -112,10 +83,14 @@ class Engine:
         config: RunConfig,
         on_tick: Callable[[Snapshot], None] | None = None,
         interrupts: Interrupts | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.archive = archive
         self.world = world
         self.config = config
+        # An executor made here (from `execution.*`) is the engine's to close; one passed in is the caller's.
+        self._owns_executor = executor is None
+        self.executor = executor if executor is not None else make_executor(config.execution, world)
         self.on_tick = on_tick
         self.params = search_params(config)
         self.policy = make_policy(config.policy, self.params)
@@ -136,6 +111,7 @@ class Engine:
         self._failed_expansions = 0
         self._elapsed_before = float(archive.meta("elapsed") or 0)
         self._t0 = time.monotonic()
+        self._elapsed_saved = self._t0
         self._commits: dict[int, str | None] = {}
         self.tree = Tree(self.tasks)
         self._pending: list[WorkRow] = []
@@ -213,12 +189,16 @@ class Engine:
 
     def run(self) -> str:
         """Run until the budget is spent, nothing is left to do, or a stop is requested; return why it stopped."""
-        with run_scratch(self.archive.path), run_log(self.archive):
-            if self.interrupts is not None:
-                return self._run()
-            self.interrupts = Interrupts()
-            with self.interrupts.installed():
-                return self._run()
+        try:
+            with run_scratch(self.archive.path), run_log(self.archive):
+                if self.interrupts is not None:
+                    return self._run()
+                self.interrupts = Interrupts()
+                with self.interrupts.installed():
+                    return self._run()
+        finally:
+            if self._owns_executor:
+                self.executor.close()
 
     def _run(self) -> str:
         self._ensure_root()
@@ -347,12 +327,18 @@ class Engine:
         dest = job.scratch / "child"
         dest.mkdir()
         assert job.child is not None
-        return self.world.expand(self._ref(job.node, job.scratch), job.child, dest, self.cancel)
+        result = self.executor.expand(self.world, self._ref(job.node, job.scratch), job.child, dest, self.cancel)
+        if result.ok and not self.cancel.is_set():
+            # The git commit runs here, not on the main thread, which would otherwise wait for it on every child.
+            # A kill before the database records the child leaves only an unreferenced ref, replaced on the rerun.
+            message = commit_message(job.child, job.node, result.artefacts)
+            job.sha = self.archive.commit_source(job.child, dest, self._commits[job.node], message)
+        return result
 
     def _evaluate(self, job: Job) -> Evaluation:
         job.scratch = mkdtemp(f"hgm-eval-{job.node}-")
         assert job.task is not None
-        return self.world.evaluate(self._ref(job.node, job.scratch), job.task, self.cancel)
+        return self.executor.evaluate(self.world, self._ref(job.node, job.scratch), job.task, self.cancel)
 
     # -- results (main thread) ----------------------------------------------------------------------------------
 
@@ -366,7 +352,10 @@ class Engine:
                 self._apply_evaluation(job, result, exc)
         finally:
             _cleanup(job)
-        self.archive.set_meta("elapsed", str(self.elapsed()))
+        # Only time budgets across resumes read it: once a second is enough, and saves a disk sync per job.
+        if time.monotonic() - self._elapsed_saved >= 1.0:
+            self.archive.set_meta("elapsed", str(self.elapsed()))
+            self._elapsed_saved = time.monotonic()
 
     def _apply_evaluation(self, job: Job, result: Evaluation | None, exc: BaseException | None) -> None:
         assert job.task is not None
@@ -405,8 +394,8 @@ class Engine:
             result = Expansion(ok=False, reason=f"internal error: {_describe(exc)}")
             self._count_error(result.reason)
         assert result is not None
-        sha = None
-        if result.ok:
+        sha = job.sha if result.ok else None
+        if result.ok and sha is None:
             assert job.scratch is not None
             parent_sha = self._commits[job.node]
             sha = self.archive.commit_source(

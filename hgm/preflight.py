@@ -66,6 +66,8 @@ def unavailable_tasks(config: RunConfig) -> dict[str, str]:
 
 def check_run(config: RunConfig, run_dir: Path) -> dict[str, str]:
     """Refuse what the run at `run_dir` could not work with; return the selected tasks that cannot run here."""
+    if config.execution.executor == "ray":
+        check_ray(config)
     if config.world == "sim":
         from hgm.worlds import sim_meta
         from hgm.worlds.sim import SimWorld
@@ -90,3 +92,24 @@ def check_run(config: RunConfig, run_dir: Path) -> dict[str, str]:
         )
     check_models(config.coding)
     return unavailable
+
+
+def check_ray(config: RunConfig) -> None:
+    """Ray installed, its head answering, and a gateway address that the cluster's nodes can reach."""
+    import importlib.util
+
+    from hgm.execution.raycluster import INSTALL_HINT, reachable
+
+    if importlib.util.find_spec("ray") is None:
+        raise PreflightError(f"the ray executor needs Ray, which is not installed: {INSTALL_HINT}")
+    address = config.execution.ray_address or os.environ.get("RAY_ADDRESS", "")
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not port.isdigit():
+        return
+    reachable(host, int(port), address)
+    gateway = config.execution.gateway_host
+    if config.world == "coding" and gateway.startswith("127.") and not host.startswith("127."):
+        raise PreflightError(
+            f"the Ray cluster at {address} is on other machines, which cannot reach a model gateway on {gateway}; "
+            "set execution.gateway_host to the head's address on the cluster's network"
+        )

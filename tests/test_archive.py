@@ -27,6 +27,16 @@ def test_create_commit_checkout_and_diff(tmp_path: Path):
     assert Archive(tmp_path / "run").meta("hgm_version")
 
 
+def test_a_checked_out_commit_is_served_again_without_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    archive = Archive.create(tmp_path / "run", {})
+    sha = archive.commit_source(0, _source(tmp_path, "a", "one\n"), None, "node 0")
+    archive.checkout(sha, tmp_path / "first")
+    monkeypatch.setattr(archive, "_git", lambda: pytest.fail("git was asked for a commit it had already given"))
+    archive.checkout(sha, tmp_path / "second")
+    assert (tmp_path / "second" / "agent.txt").read_text() == "one\n"
+    archive.close()
+
+
 def test_database_is_wal(tmp_path: Path):
     Archive.create(tmp_path / "run", {}).close()
     mode = sqlite3.connect(tmp_path / "run" / "hgm.db").execute("PRAGMA journal_mode").fetchone()[0]

@@ -105,3 +105,24 @@ def test_a_run_frozen_before_a_search_setting_existed_resumes_as_it_started():
     assert load_config().search.count_failed is False
     current = load_config().model_dump(mode="json")
     assert resumed_config(current, []).search.count_failed is False
+
+
+def test_resume_may_move_a_run_onto_a_ray_cluster_but_not_change_its_world():
+    from hgm.config import resumed_config
+
+    frozen = load_config().model_dump(mode="json")
+    moved = resumed_config(frozen, ["execution.executor=ray", "execution.ray_address=10.0.0.5:6379"])
+    assert (moved.execution.executor, moved.execution.ray_address) == ("ray", "10.0.0.5:6379")
+    with pytest.raises(ConfigError, match="cannot change on resume"):
+        resumed_config(frozen, ["world=coding"])
+
+
+def test_unknown_executor_is_refused():
+    with pytest.raises(ConfigError, match="execution.executor"):
+        load_config(overrides=["execution.executor=slurm"])
+
+
+def test_meta_mode_is_refused_on_a_ray_cluster_with_what_to_do():
+    with pytest.raises(ConfigError, match="selfmod.mode=meta runs only with execution.executor=local"):
+        load_config(overrides=["selfmod.mode=meta", "execution.executor=ray"])
+    assert load_config(overrides=["selfmod.mode=meta"]).selfmod.mode == "meta"

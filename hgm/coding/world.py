@@ -9,6 +9,7 @@ import threading
 from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from hgm.archive import Archive
 from hgm.coding.agent import IO_DIR, Context, describe_run, open_agent, run_agent
@@ -139,56 +140,15 @@ def private_dir(prefix: str) -> Path:
     return path
 
 
-class CodingWorld:
-    """Expansion = one self-modification step; evaluation = one benchmark task, both sandboxed."""
+class CodingWork:
+    """Evaluations and self-modifications over one Context, on the head or (with its own Context) on a Ray node."""
 
-    def __init__(self, config: RunConfig, archive: Archive) -> None:
-        coding = config.coding
-        benchmark = make_benchmark(coding)
-        tasks = _check_tasks(coding, benchmark.tasks())
-        self.unavailable = {t: why for t in tasks if (why := task_available(benchmark, t))}
-        usable = [t for t in tasks if t not in self.unavailable]
-        if not usable:
-            raise ValueError(
-                f"none of the {len(tasks)} selected tasks can run here: "
-                f"{next(iter(self.unavailable.values()), 'no tasks')}"
-            )
-        sandbox_config = coding.sandbox.model_copy(update={"backend": resolve_backend(coding.sandbox.backend)})
-        install_scripted_models(coding)
-        meter = CostMeter(archive)
-        # A short private path: unix socket paths are limited to about 100 bytes.
-        socket_dir = Path(tempfile.mkdtemp(prefix="hgm-gw-"))
-        socket_dir.chmod(0o755)
-        calls = archive.llm_calls()
-        by_node: dict[int, float] = defaultdict(float)
-        for call in calls:
-            if call["node"] is not None:
-                by_node[call["node"]] += call["cost"] or 0.0
-        gateway = Gateway(
-            gateway_config(coding),
-            meter,
-            socket_dir=socket_dir,
-            spent_run=sum(c["cost"] or 0.0 for c in calls),
-            spent_by_node=dict(by_node),
-        )
-        if config.budget.max_cost is not None:
-            gateway.config.max_cost_per_run = config.budget.max_cost
-        gateway.start()
-        self.ctx = Context(config, archive, benchmark, gateway, meter, sandbox_config, socket_dir, usable)
-        self.sandbox_config = sandbox_config
-        self.grader = SandboxGrader(sandbox_config)
+    ctx: Context
+    grader: SandboxGrader
 
-    def tasks(self) -> list[str]:
-        return list(self.ctx.tasks)
-
-    def write_seed(self, dest: Path) -> float | None:
-        meta = self.ctx.config.selfmod.mode == "meta"
-        copy_agent(seed_source(self.ctx.coding), dest / "agent_seed", improver=meta)
-        return None
-
-    def close(self) -> None:
-        self.ctx.gateway.stop()
-        shutil.rmtree(self.ctx.socket_dir, ignore_errors=True)
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.grader = SandboxGrader(ctx.sandbox_config)
 
     def evaluate(self, node: NodeRef, task: str, cancel: threading.Event) -> Evaluation:
         ctx = self.ctx
@@ -256,6 +216,74 @@ class CodingWorld:
         if self.ctx.config.selfmod.mode == "meta":
             return MetaSelfModification(self.ctx, parent, child_id, dest, cancel).run()
         return SelfModification(self.ctx, parent, child_id, dest, cancel).run()
+
+
+class CodingWorld(CodingWork):
+    """Expansion = one self-modification step; evaluation = one benchmark task, both sandboxed."""
+
+    uses_sandboxes = True
+
+    def __init__(self, config: RunConfig, archive: Archive) -> None:
+        coding = config.coding
+        benchmark = make_benchmark(coding)
+        tasks = _check_tasks(coding, benchmark.tasks())
+        self.unavailable = {t: why for t in tasks if (why := task_available(benchmark, t))}
+        usable = [t for t in tasks if t not in self.unavailable]
+        if not usable:
+            raise ValueError(
+                f"none of the {len(tasks)} selected tasks can run here: "
+                f"{next(iter(self.unavailable.values()), 'no tasks')}"
+            )
+        sandbox_config = coding.sandbox.model_copy(update={"backend": resolve_backend(coding.sandbox.backend)})
+        install_scripted_models(coding)
+        meter = CostMeter(archive)
+        # A short private path: unix socket paths are limited to about 100 bytes.
+        socket_dir = Path(tempfile.mkdtemp(prefix="hgm-gw-"))
+        socket_dir.chmod(0o755)
+        calls = archive.llm_calls()
+        by_node: dict[int, float] = defaultdict(float)
+        for call in calls:
+            if call["node"] is not None:
+                by_node[call["node"]] += call["cost"] or 0.0
+        # Ray nodes reach this gateway over TCP (execution.gateway_host); locally it listens on loopback only.
+        host = config.execution.gateway_host if config.execution.executor == "ray" else "127.0.0.1"
+        gateway = Gateway(
+            gateway_config(coding),
+            meter,
+            socket_dir=socket_dir,
+            host=host,
+            spent_run=sum(c["cost"] or 0.0 for c in calls),
+            spent_by_node=dict(by_node),
+        )
+        if config.budget.max_cost is not None:
+            gateway.config.max_cost_per_run = config.budget.max_cost
+        gateway.start()
+        super().__init__(Context(config, archive, benchmark, gateway, meter, sandbox_config, socket_dir, usable))
+        self.sandbox_config = sandbox_config
+
+    def tasks(self) -> list[str]:
+        return list(self.ctx.tasks)
+
+    def write_seed(self, dest: Path) -> float | None:
+        meta = self.ctx.config.selfmod.mode == "meta"
+        copy_agent(seed_source(self.ctx.coding), dest / "agent_seed", improver=meta)
+        return None
+
+    def close(self) -> None:
+        self.ctx.gateway.stop()
+        shutil.rmtree(self.ctx.socket_dir, ignore_errors=True)
+
+    def portable(self) -> Any:
+        """What a Ray node needs: the config, the tasks and the gateway's address (never a key)."""
+        from hgm.coding.remote import RemoteCodingWorld
+
+        return RemoteCodingWorld(self.ctx.config, self.ctx.tasks, self.ctx.gateway.url)
+
+    def remote_grant(self, kind: str, node: NodeRef, arg: Any) -> Any:
+        """Tokens and evidence for one job on a Ray node, and how its answer is settled here (see coding/remote)."""
+        from hgm.coding.remote import grant
+
+        return grant(self, kind, node, arg)
 
 
 def _results_json(score: Score) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hgm.execution.remote import Plain
 from hgm.interfaces import Evaluation, Expansion, NodeRef
 from hgm.policy import Decision, SearchParams, make_policy
 from hgm.tree import Tree
@@ -219,6 +220,10 @@ class SimWorld:
         ok = eval_success(_read(node.source), self.seed, node.id, self._task_index[task])
         log = f"{task}: {'solved' if ok else 'not solved'}"
         return Evaluation(success=ok, cost=self.cost_per_eval, artefacts={"log": log})
+
+    def portable(self) -> Plain:
+        """What a Ray node needs to run this world's work: the world itself (it is pure)."""
+        return Plain(self)
 
     def close(self) -> None:
         """Nothing to release."""
