@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
-from scipy.special import betainccinv, betaln
 
 from hgm.tree import NodeGroups, Tree
 
@@ -129,6 +128,8 @@ def group_argmax(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, k: np.n
     bounds on 1 - F(x) settle most groups without computing F: Beta(a, b) is sub-Gaussian with variance proxy
     1 / (4 (a + b + 1)) (Marchal and Arbel, 2017), and y**(a - 1) <= 1 bounds the density's tail integral.
     """
+    from scipy.special import betainccinv  # only sampling needs scipy; views that name the best node do not
+
     ab = a + b
     mean = a / ab
     tail = -np.expm1(np.log1p(-rng.random(a.size)) / k)  # 1 - V, kept precise near 0
@@ -148,6 +149,8 @@ def group_argmax(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, k: np.n
 
 def _log_tail_bound(a: np.ndarray, b: np.ndarray, x: float) -> np.ndarray:
     """Log of a bound on P(X > x), X ~ Beta(a, b), a >= 1: y**(a - 1) <= 1 gives (1 - x)**b / (b B(a, b))."""
+    from scipy.special import betaln
+
     if x >= 1.0:
         return np.full(a.shape, -np.inf)
     return np.where(a >= 1.0, b * np.log1p(-x) - np.log(b) - betaln(a, b), 0.0)

@@ -252,3 +252,17 @@ def test_the_policy_error_lists_only_the_policies_a_user_can_choose(tmp_path: Pa
     result = _run("run", "--policy", "nope", "--out", str(tmp_path / "run"))
     assert result.exit_code == 2
     assert "hgm, reference, dgm, greedy, random" in result.output and "bench" not in result.output
+
+
+def test_the_read_only_views_start_without_the_heavy_libraries(tmp_path: Path):
+    """`hgm tree`, `show` and `status` name the best node with numpy alone; scipy (0.3 s to import) is for sampling."""
+    run = tmp_path / "run"
+    assert runner.invoke(app, ["run", "--world", "sim", "--max-evals", "20", "--out", str(run)]).exit_code == 0
+    code = (
+        "import sys; from hgm.cli import main; sys.argv = ['hgm', 'tree', sys.argv[1]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', sorted(m for m in ('scipy', 'litellm', 'swebench', 'ray') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True, text=True, timeout=300)
+    assert "★ best" in done.stdout, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "LOADED []"
