@@ -359,7 +359,7 @@ def tree(
         elif dot:
             print(report.tree_dot(archive))
         else:
-            from hgm.display import lineage_tree
+            from hgm.views.tree import lineage_tree
 
             nodes, hidden = report.select(report.summarize(archive), depth=depth, top=top, failed=failed)
             console.print(lineage_tree(nodes, hidden), soft_wrap=True)
