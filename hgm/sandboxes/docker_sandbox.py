@@ -15,6 +15,7 @@ copies it in and hands it to the sandbox user before anything else runs. Command
 toolchains it installs (conda, Go, ...) are found. Secrets are written, through the same stdin, into a tmpfs at
 /run/hgm/secrets that only the sandbox user can read; they are never in an environment or a command line.
 """
+
 from __future__ import annotations
 
 import contextlib
