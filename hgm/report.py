@@ -6,10 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
 from hgm.archive import Archive, ArchiveError
-from hgm.posterior import best_belief_of, best_mean_of, beta_lower_quantiles
+from hgm.posterior import best_belief_of, best_mean_of, lower_quantile
 
 
 @dataclass(frozen=True)
@@ -65,10 +63,9 @@ def summarize(archive: Archive) -> list[NodeSummary]:
             clade_s[row.parent] += clade_s[row.id]
             clade_f[row.parent] += clade_f[row.id]
     epsilon = epsilon_of(archive)
-    s_array, f_array = np.array(own_s, dtype=np.int64), np.array(own_f, dtype=np.int64)
     rule = archive.config().get("search", {}).get("best_rule", "quantile")
-    best = best_mean_of(s_array, f_array) if rule == "mean" else best_belief_of(s_array, f_array, epsilon)
-    lower = beta_lower_quantiles(s_array, f_array, epsilon).tolist()
+    best = best_mean_of(own_s, own_f) if rule == "mean" else best_belief_of(own_s, own_f, epsilon)
+    lower = [lower_quantile(s, f, epsilon) for s, f in zip(own_s, own_f, strict=True)]
     out = []
     for row in rows:
         s, f = own_s[row.id], own_f[row.id]
