@@ -12,6 +12,7 @@ from hgm.sandboxes.registry import (
     bwrap_problem,
     cleanup_orphans,
     docker_problem,
+    finish_closing,
     open_sandbox,
     resolve_backend,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "bwrap_problem",
     "cleanup_orphans",
     "docker_problem",
+    "finish_closing",
     "open_sandbox",
     "reclaim_cgroups",
     "resolve_backend",
