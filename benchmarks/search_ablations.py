@@ -10,12 +10,10 @@ search_efficiency.py.
 
 from __future__ import annotations
 
-import argparse
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from search_efficiency import Run, paired, run_all
+from search_efficiency import Run, paired, run_all, search_parser
 
 from hgm.policy import SearchParams, best_belief, best_mean
 from hgm.worlds.sim import LANDSCAPES, simulate
@@ -32,11 +30,7 @@ VARIANTS: dict[str, dict[str, object]] = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=40, help="seeds per variant, landscape and budget")
-    parser.add_argument("--budgets", default="100,300,600,1000", help="comma-separated evaluation budgets")
-    parser.add_argument("--workers", type=int, default=8, help="jobs each simulated search runs at once")
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
+    parser = search_parser(__doc__, "variant")
     parser.add_argument("--only", default="", help="comma-separated variant numbers (1-based) to run")
     args = parser.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]

@@ -161,12 +161,18 @@ def decision_cost_table() -> None:
         print(f"| {n:,} | {hgm[0]:.0f} / {hgm[1]:.0f} | {dgm_us:.0f} | {warm:.0f} / {cold:,.0f} |")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=40, help="seeds per policy, landscape and budget")
+def search_parser(description: str | None, per: str) -> argparse.ArgumentParser:
+    """The options both search benchmarks take: seeds (`per` what), budgets, jobs per search and processes."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=40, help=f"seeds per {per}, landscape and budget")
     parser.add_argument("--budgets", default="100,300,600,1000", help="comma-separated evaluation budgets")
     parser.add_argument("--workers", type=int, default=8, help="jobs each simulated search runs at once")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
+    return parser
+
+
+def main() -> None:
+    parser = search_parser(__doc__, "policy")
     parser.add_argument("--decision-cost-only", action="store_true", help="skip the simulated searches")
     args = parser.parse_args()
     t0 = time.perf_counter()

@@ -26,10 +26,23 @@ class SandboxGrader:
         self.label = label
         self.mounts = mounts
 
-    def open(self, workspace: Path, *, image: str | None = None, workdir: str | None = None) -> ManagedSandbox:
+    def open(
+        self,
+        workspace: Path,
+        *,
+        image: str | None = None,
+        workdir: str | None = None,
+        user: str | None = None,
+        network: bool = False,
+        writable_root: bool = False,
+    ) -> ManagedSandbox:
         """A fresh sandbox whose workspace starts as a copy of `workspace`."""
-        update = {key: value for key, value in (("image", image), ("workdir", workdir)) if value is not None}
-        config = self.config.model_copy(update=update)
+        update: dict[str, object] = {
+            key: value for key, value in (("image", image), ("workdir", workdir), ("user", user)) if value is not None
+        }
+        if network or writable_root:
+            update.update(network=network, read_only_root=not writable_root)
+        config = SandboxConfig.model_validate({**self.config.model_dump(), **update})
         env = {"PYTHONDONTWRITEBYTECODE": "1"}
         return open_sandbox(config, workspace, mounts=self.mounts, env=env, label=self.label)
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from hgm.coding.agent import IO_DIR, TOKEN, TRAJECTORY_LIMITS, exec_cancellable, open_agent
 from hgm.coding.evidence import clip, describe_score
-from hgm.coding.selfmod import CHILD_LIMITS, SelfModification, _last_line, diff_dirs, recorded_score
+from hgm.coding.selfmod import CHILD_LIMITS, SelfModification, _last_line, recorded_score
 from hgm.interfaces import Expansion, Sandbox
 from hgm.sandboxes import SandboxError
 
@@ -87,18 +87,9 @@ class MetaSelfModification(SelfModification):
             outcome = self.improve(evidence, workspace)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        outcome = outcome or self.check_child("the improver made no change to the agent")
         if outcome:
             return self._fail(outcome)
-        diff = diff_dirs(self.parent.source, self.dest)
-        self.artefacts["diff.patch"] = clip(diff, 200_000)
-        if not diff.strip():
-            return self._fail("the improver made no change to the agent")
-        ok, output = self.validate()
-        self.artefacts["validation.txt"] = output
-        if self.cancel.is_set():
-            return self._fail("cancelled")
-        if not ok:
-            return self._fail(f"child fails its own checks: {_last_line(output)}")
         self.artefacts["improver.json"] = json.dumps(
             {**improver_change(self.parent.source, self.dest), "used": self.parent.id}, indent=1
         )

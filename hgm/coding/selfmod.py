@@ -155,20 +155,24 @@ class SelfModification:
         self.artefacts["diagnosis.json"] = json.dumps(diagnosis, indent=2)
         if self.cancel.is_set():
             return self._fail("cancelled")
-        outcome = self.rewrite(diagnosis)
+        outcome = self.rewrite(diagnosis) or self.check_child("self-modification made no change to the agent")
         if outcome:
             return self._fail(outcome)
+        return Expansion(ok=True, cost=self._cost(), artefacts=self.artefacts)
+
+    def check_child(self, unchanged: str) -> str:
+        """Records the child's diff and validation; the reason it fails ("" if it passes), `unchanged` if no diff."""
         diff = diff_dirs(self.parent.source, self.dest)
         self.artefacts["diff.patch"] = clip(diff, 200_000)
         if not diff.strip():
-            return self._fail("self-modification made no change to the agent")
+            return unchanged
         ok, output = self.validate()
         self.artefacts["validation.txt"] = output
         if self.cancel.is_set():
-            return self._fail("cancelled")
+            return "cancelled"
         if not ok:
-            return self._fail(f"child fails its own checks: {_last_line(output)}")
-        return Expansion(ok=True, cost=self._cost(), artefacts=self.artefacts)
+            return f"child fails its own checks: {_last_line(output)}"
+        return ""
 
     def choose_task(self) -> str:
         """A task the parent failed (seeded by the child id), else any task it was evaluated on, else any task."""

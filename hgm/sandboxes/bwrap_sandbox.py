@@ -155,6 +155,8 @@ class BwrapSandbox(ClosesOnExit):
         env: dict[str, str] | None = None,
         secrets: dict[str, str] | None = None,
     ) -> None:
+        if config.network or not config.read_only_root:
+            raise SandboxError("bwrap sandboxes have no network and a read-only root; those settings need docker")
         self.config = config
         self.workdir = config.workdir
         self.secrets_dir = SECRETS_DIR

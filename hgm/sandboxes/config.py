@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -31,6 +32,21 @@ class SandboxConfig(BaseModel):
     workdir: str = Field("/workspace", description="path of the workspace inside docker and bwrap sandboxes")
     rootfs: str = Field("auto", description="bwrap root: auto (built rootfs, else host), host, or a directory")
     bwrap_uid: int = Field(65534, ge=1, description="host uid that runs bwrap sandboxes when hgm runs as root")
+    user: str = Field(
+        "image", description="docker: who commands run as: image (the image's USER; root if it names none) or uid:gid"
+    )
+    network: bool = Field(False, description="docker: give the sandbox the engine's default network (off: no network)")
+    read_only_root: bool = Field(True, description="docker: whether the image's files are read-only")
+    disk_mb: int = Field(
+        4096, ge=16, description="docker with a writable root: most MB written outside the tmpfs mounts, then stopped"
+    )
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str) -> str:
+        if value != "image" and not re.fullmatch(r"\d+:\d+", value):
+            raise ValueError(f"user must be 'image' or numeric uid:gid such as 1000:1000, not {value!r}")
+        return value
 
     @field_validator("workdir")
     @classmethod

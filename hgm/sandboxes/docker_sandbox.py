@@ -1,14 +1,19 @@
 """The docker backend: a long-lived container with no network, a read-only root and hard resource limits.
 
+Commands run as the user the image names (the sandbox image's `agent`; root in images such as SWE-bench's, which
+expect it), always without capabilities; the container's own process runs as another user, so `kill -1` by the
+sandbox user stops only its own processes. A grading sandbox may instead get network and a writable root; what it
+writes there is measured while a command runs and the command is stopped beyond disk_mb.
+
 Files move through `docker exec` as the sandbox user: in, a tar stream on the exec's stdin unpacked by `tar -x`;
 out, `tar -c` streamed from its stdout to the bounded parser in export.py. So a remote engine (DOCKER_HOST) works for
 everything except `mounts`: those are bind mounts of host paths and only make sense when the engine runs here.
 
 The workspace is a size-limited tmpfs volume (workspace_mb). Docker does not copy an image's files into such a
-volume, so when a task image brings its own workdir (SWE-bench: the repository at /testbed, owned by root), a
-short-lived helper copies it in and hands it to the agent user before anything else runs. Commands see the image's
-own PATH, so toolchains it installs (conda, Go, ...) are found. Secrets are written, through the same stdin, into a
-tmpfs at /run/hgm/secrets that only the agent user can read; they are never in an environment or a command line.
+volume, so when a task image brings its own workdir (SWE-bench: the repository at /testbed), a short-lived helper
+copies it in and hands it to the sandbox user before anything else runs. Commands see the image's own PATH, so
+toolchains it installs (conda, Go, ...) are found. Secrets are written, through the same stdin, into a tmpfs at
+/run/hgm/secrets that only the sandbox user can read; they are never in an environment or a command line.
 """
 
 from __future__ import annotations
@@ -46,20 +51,21 @@ log = logging.getLogger(__name__)
 LABEL = "hgm.sandbox"
 OWNER_LABEL = "hgm.owner"
 NAME_LABEL = "hgm.label"
-AGENT = "1000:1000"
-AGENT_UID = 1000
 # The container's own process runs as a different user, so `kill -1` by the agent cannot stop the container.
-KEEPER = "65534:65534"
+KEEPER_UID = 65534
+KEEPER = f"{KEEPER_UID}:{KEEPER_UID}"
+# How often a sandbox with a writable root has the size of what it wrote there checked.
+DISK_CHECK = 2.0
 MiB = 1024 * 1024
 SPOOL = 16 * MiB
 KILL_GRACE = 10.0
 POPULATE_TIMEOUT = 600
 IO_TIMEOUT = 600.0
 POPULATE_MOUNT = "/hgm-populate"
-# Exit 3 when the image has nothing at the workdir; else copy it into the volume and give it to the agent user.
+# Exit 3 when the image has nothing at the workdir; else copy it into the volume and give it to the user ($2).
 POPULATE = (
     'if [ ! -d "$1" ] || [ -z "$(ls -A "$1")" ]; then exit 3; fi; '
-    f'cp -a "$1"/. {POPULATE_MOUNT}/ && chown -R -h {AGENT} {POPULATE_MOUNT}'
+    f'cp -a "$1"/. {POPULATE_MOUNT}/ && chown -R -h "$2" {POPULATE_MOUNT}'
 )
 # One stream keeps stdout and stderr in order; what the command leaves running is killed, as on every backend.
 # Started like GO. The files a new sandbox starts with come first, on stdin, unpacked by the command after "$2" (if
@@ -76,18 +82,76 @@ UNTAR = ["tar", "--extract", "--file=-", "--no-same-owner", "--no-overwrite-dir"
 
 # (image id, workdir) pairs known to have nothing at the workdir, so no helper needs to copy anything in.
 _empty_workdirs: set[tuple[str, str]] = set()
+# The uid and gid each image's USER names, by image id.
+_image_users: dict[str, tuple[int, int]] = {}
 
 
 def _slug(label: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_.-]+", "-", label).strip("-.")[:40]
 
 
-def _as_agent(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
-    if not (info.isfile() or info.isdir() or info.issym()):
-        return None
-    info.uid = info.gid = AGENT_UID
-    info.uname = info.gname = "agent"
-    return info
+def _owned_by(uid: int, gid: int) -> Callable[[tarfile.TarInfo], tarfile.TarInfo | None]:
+    def owned(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        if not (info.isfile() or info.isdir() or info.issym()):
+            return None
+        info.uid, info.gid = uid, gid
+        info.uname = info.gname = ""
+        return info
+
+    return owned
+
+
+def _entry(text: str, key: str, column: int = 0) -> tuple[int, int] | None:
+    """(third, fourth) fields of the first /etc/passwd or /etc/group line whose `column` field is `key`."""
+    for line in text.splitlines():
+        fields = line.split(":")
+        if len(fields) >= 4 and fields[column] == key and fields[2].isdigit():
+            return int(fields[2]), int(fields[3]) if fields[3].isdigit() else 0
+    return None
+
+
+def _image_file(client: Any, image: Any, path: str) -> str:
+    """A small text file of an image, read without starting it; empty if the image has none."""
+    container = client.containers.create(image.id, ["true"], network_mode="none")
+    try:
+        chunks, _ = container.get_archive(path)
+        with tarfile.open(fileobj=io.BytesIO(b"".join(chunks)[: 4 * MiB])) as tar:
+            member = tar.extractfile(Path(path).name)
+            return member.read().decode(errors="replace") if member else ""
+    except (docker.errors.NotFound, tarfile.TarError):
+        return ""
+    finally:
+        container.remove(force=True)
+
+
+def image_user(client: Any, image: Any) -> tuple[int, int]:
+    """The uid and gid an image's USER names, resolved as docker does (names through the image's /etc/passwd and
+    /etc/group; without a group, the user's passwd group, else 0); root when it names none."""
+    if image.id in _image_users:
+        return _image_users[image.id]
+    spec = str((image.attrs.get("Config") or {}).get("User") or "0:0")
+    user, _, group = spec.partition(":")
+    where = image.tags[0] if image.tags else image.id
+    if user.isdigit() and group.isdigit():
+        uid, gid = int(user), int(group)
+    else:
+        passwd = _image_file(client, image, "/etc/passwd")
+        if user.isdigit():
+            uid, gid = int(user), (_entry(passwd, user, column=2) or (0, 0))[1]
+        else:
+            named = _entry(passwd, user)
+            if named is None:
+                raise SandboxError(f"image {where} runs as user {user!r}, which its /etc/passwd lacks")
+            uid, gid = named
+        if group.isdigit():
+            gid = int(group)
+        elif group:
+            found = _entry(_image_file(client, image, "/etc/group"), group)
+            if found is None:
+                raise SandboxError(f"image {where} names group {group!r}, which its /etc/group lacks")
+            gid = found[0]
+    _image_users[image.id] = (uid, gid)
+    return uid, gid
 
 
 def image_path(image_env: list[str] | None) -> dict[str, str]:
@@ -134,19 +198,6 @@ class _Run:
             pass
         finally:
             self.unpacked.set()
-
-
-def _create_and_start(client: Any, image: str, command: list[str], **options: Any) -> Any:
-    """`client.containers.run(image, command, detach=True, ...)` without asking for the image first, and removing
-    the container again if it cannot start. Its attrs are as inspected right after it was created."""
-    container = client.containers.create(image, command, **options)
-    try:
-        container.start()
-    except BaseException:
-        with contextlib.suppress(docker.errors.APIError):
-            container.remove(force=True, v=True)
-        raise
-    return container
 
 
 class _ExecSocket:
@@ -220,7 +271,7 @@ class _ExecSocket:
 
 
 class DockerSandbox(ClosesOnExit):
-    """A container kept alive with `sleep infinity`; each command is a `docker exec` as the non-root user agent."""
+    """A container kept alive with `sleep infinity`; each command is a `docker exec` as the image's user."""
 
     _closed = False
     _files: IO[bytes] | None = None
@@ -241,28 +292,35 @@ class DockerSandbox(ClosesOnExit):
         self.workdir = config.workdir
         self.secrets_dir = SECRETS_DIR
         secret_files = check_secrets(secrets, mounts)
-        secrets_tmpfs = (
-            {SECRETS_DIR: f"rw,noexec,nosuid,nodev,size=1m,mode=0700,uid={AGENT_UID},gid={AGENT_UID}"}
-            if secret_files
-            else {}
-        )
         self._client = docker_client()
+        try:
+            image = self._client.images.get(config.image)
+            uid, gid = image_user(self._client, image) if config.user == "image" else map(int, config.user.split(":"))
+        except docker.errors.ImageNotFound as exc:
+            self._client.close()
+            raise SandboxError(f"sandbox image {config.image} not found; build it with `hgm sandbox build`") from exc
+        except BaseException:
+            self._client.close()
+            raise
+        if uid == KEEPER_UID:
+            self._client.close()
+            raise SandboxError(f"docker sandboxes cannot run as uid {uid}: the container's keeper process uses it")
+        self.user, self._owned = f"{uid}:{gid}", _owned_by(uid, gid)
+        secrets_tmpfs = (
+            {SECRETS_DIR: f"rw,noexec,nosuid,nodev,size=1m,mode=0700,uid={uid},gid={gid}"} if secret_files else {}
+        )
         space = DriverConfig(
             "local",
-            {
-                "type": "tmpfs",
-                "device": "tmpfs",
-                "o": f"size={config.workspace_mb}m,uid={AGENT_UID},gid={AGENT_UID},mode=0755",
-            },
+            {"type": "tmpfs", "device": "tmpfs", "o": f"size={config.workspace_mb}m,uid={uid},gid={gid},mode=0755"},
         )
         volumes = [Mount(config.workdir, None, type="volume", no_copy=True, driver_config=space)]
         volumes += [Mount(inside, host, type="bind", read_only=True) for host, inside in (mounts or {}).items()]
         self._labels = {LABEL: "1", OWNER_LABEL: owner_tag(), RUN_LABEL: current_run(), NAME_LABEL: label}
         name = "-".join(part for part in ("hgm", _slug(label), uuid.uuid4().hex[:8]) if part)
+        self._env = sandbox_env("/tmp", image_path((image.attrs.get("Config") or {}).get("Env")), env)
         try:
-            self._container = _create_and_start(
-                self._client,
-                config.image,
+            self._container = self._client.containers.run(
+                image.id,
                 ["sleep", "infinity"],
                 name=name,
                 hostname="sandbox",
@@ -271,8 +329,8 @@ class DockerSandbox(ClosesOnExit):
                 user=KEEPER,
                 working_dir=config.workdir,
                 labels=self._labels,
-                network_mode="none",
-                read_only=True,
+                network_mode="bridge" if config.network else "none",
+                read_only=config.read_only_root,
                 tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={config.tmp_mb}m,mode=1777", **secrets_tmpfs},
                 mounts=volumes,
                 nano_cpus=int(config.cpus * 1e9),
@@ -286,18 +344,12 @@ class DockerSandbox(ClosesOnExit):
                 cap_drop=["ALL"],
                 security_opt=["no-new-privileges"],
             )
-        except docker.errors.ImageNotFound as exc:
-            self._client.close()
-            raise SandboxError(f"sandbox image {config.image} not found; build it with `hgm sandbox build`") from exc
         except BaseException:
             self._client.close()
             raise
         try:
-            # Created without an environment, the container has its image's.
-            self._env = sandbox_env("/tmp", image_path((self._container.attrs.get("Config") or {}).get("Env")), env)
-            image_id = self._container.attrs["Image"]
-            if (image_id, config.workdir) not in _empty_workdirs and not self._populate():
-                _empty_workdirs.add((image_id, config.workdir))
+            if (image.id, config.workdir) not in _empty_workdirs and not self._populate():
+                _empty_workdirs.add((image.id, config.workdir))
             self._secret_files = secret_files
             self._unpacking = threading.Lock()
             self._files = self._pack(workspace)  # unpacked by the first command, or the first copy_in or export
@@ -311,7 +363,7 @@ class DockerSandbox(ClosesOnExit):
         return str(self._container.name)
 
     def _put_files(self, workspace: Path | None) -> None:
-        """Copy `workspace` (if given) into the workdir and write the secrets, in one pass as the agent user."""
+        """Copy `workspace` (if given) into the workdir and write the secrets, in one pass as the sandbox user."""
         with self._pack(workspace) as buf:
             self._put(buf, "/")
 
@@ -321,7 +373,7 @@ class DockerSandbox(ClosesOnExit):
         try:
             with tarfile.open(fileobj=buf, mode="w") as tar:
                 if workspace is not None:
-                    tar.add(workspace, arcname=self.workdir.lstrip("/"), filter=_as_agent)
+                    tar.add(workspace, arcname=self.workdir.lstrip("/"), filter=self._owned)
                 for secret, value in self._secret_files.items():
                     info = tarfile.TarInfo(f"{SECRETS_DIR.lstrip('/')}/{secret}")
                     info.size, info.mode, info.mtime = len(value), 0o400, int(time.time())
@@ -374,7 +426,7 @@ class DockerSandbox(ClosesOnExit):
         # Root with only the capabilities to copy and chown does it; the sandbox itself never holds one.
         helper = self._helper(
             "populate",
-            ["-c", POPULATE, "hgm", self.workdir],
+            ["-c", POPULATE, "hgm", self.workdir, self.user],
             POPULATE_MOUNT,
             entrypoint=["sh"],
             user="0:0",
@@ -399,9 +451,9 @@ class DockerSandbox(ClosesOnExit):
         return True
 
     def _put(self, tar: IO[bytes], into: str) -> None:
-        """Unpack the tar archive `tar` (read from its start) at `into`, as the agent user."""
+        """Unpack the tar archive `tar` (read from its start) at `into`, as the sandbox user."""
         tar.seek(0)
-        stream = _ExecSocket(self._client.api, self._container.id, [*UNTAR, f"--directory={into}"], user=AGENT)
+        stream = _ExecSocket(self._client.api, self._container.id, [*UNTAR, f"--directory={into}"], user=self.user)
         output = CappedOutput(4000)
         reader = threading.Thread(target=_drain, args=((c for _, c in stream.frames()), output), daemon=True)
         reader.start()
@@ -431,9 +483,9 @@ class DockerSandbox(ClosesOnExit):
             time.sleep(0.01)
 
     def _kill_all(self) -> str:
-        """Kill every process of the agent user; restart the container if that cannot be done from inside."""
+        """Kill every process of the sandbox user; restart the container if that cannot be done from inside."""
         try:
-            if self._run_detached(["sh", "-c", "kill -KILL -1"], AGENT) == 0:
+            if self._run_detached(["sh", "-c", "kill -KILL -1"], self.user) == 0:
                 return ""
         except docker.errors.APIError:
             pass
@@ -495,7 +547,7 @@ class DockerSandbox(ClosesOnExit):
                 self._client.api,
                 self._container.id,
                 [cmd, mark, *unpack],
-                user=AGENT,
+                user=self.user,
                 workdir=self.workdir,
                 environment={**self._env, **(env or {})},
                 io_timeout=None,
@@ -520,8 +572,13 @@ class DockerSandbox(ClosesOnExit):
                 unpacked()
             else:
                 stream.end_input()
-            run.thread.join(timeout)
+            overfull = self._wait(run.thread, timeout)
             if run.thread.is_alive():
+                if overfull:
+                    note = f"[hgm: stopped: wrote more than {self.config.disk_mb} MB outside the workspace and /tmp]"
+                    note += self._kill_all()
+                    run.thread.join(KILL_GRACE)
+                    return ExecResult(output=run.output.text(note), returncode=-9)
                 note = timeout_note(timeout) + self._kill_all()
                 run.thread.join(KILL_GRACE)
                 return ExecResult(output=run.output.text(note), returncode=-9, timed_out=True)
@@ -529,26 +586,43 @@ class DockerSandbox(ClosesOnExit):
             stream.close()
         return ExecResult(output=run.output.text(), returncode=self._exit_code(stream.exec_id))
 
+    def _wait(self, reader: threading.Thread, timeout: float) -> bool:
+        """Wait for `reader` to end, at most `timeout` seconds; True if a writable root outgrew disk_mb first."""
+        if self.config.read_only_root:
+            reader.join(timeout)
+            return False
+        deadline = time.monotonic() + timeout
+        while reader.is_alive() and (left := deadline - time.monotonic()) > 0:
+            reader.join(min(DISK_CHECK, left))
+            if reader.is_alive() and self.written() > self.config.disk_mb * MiB:
+                return True
+        return False
+
+    def written(self) -> int:
+        """Bytes the container wrote to its own (writable) root filesystem, as the engine counts them."""
+        found = self._client.api.containers(all=True, size=True, filters={"id": self._container.id})
+        return int(found[0].get("SizeRw") or 0) if found else 0
+
     def copy_in(self, src: Path, dest: str) -> None:
-        """Copy a host file or directory to `dest` in the workspace, owned by the agent user."""
+        """Copy a host file or directory to `dest` in the workspace, owned by the sandbox user."""
         if not src.exists():
             raise FileNotFoundError(f"cannot copy {src} into the sandbox: it does not exist")
         rel = workspace_relative(self.workdir, dest)
         self._flush_files()
         with tempfile.SpooledTemporaryFile(SPOOL) as buf:
             with tarfile.open(fileobj=buf, mode="w") as tar:
-                tar.add(src, arcname=rel, filter=_as_agent)
+                tar.add(src, arcname=rel, filter=self._owned)
             self._put(buf, self.workdir)
 
     def export(self, src: str, limits: ExportLimits | None = None) -> Export:
-        """The regular files at `src`, archived by `tar` in the container as the agent user, read with caps.
+        """The regular files at `src`, archived by `tar` in the container as the sandbox user, read with caps.
 
-        Stopping at a cap kills every process of the agent user, as the end of a command does.
+        Stopping at a cap kills every process of the sandbox user, as the end of a command does.
         """
         inside = workspace_path(self.workdir, src)
         self._flush_files()
         try:
-            stream = _ExecSocket(self._client.api, self._container.id, export_argv(inside), user=AGENT)
+            stream = _ExecSocket(self._client.api, self._container.id, export_argv(inside), user=self.user)
         except docker.errors.APIError as exc:
             raise SandboxError(f"docker sandbox {self.name} cannot run commands: {exc}") from exc
         errors = CappedOutput(4000)

@@ -164,7 +164,25 @@ def task_ids(n_tasks: int) -> list[str]:
     return [f"t{i:0{width}d}" for i in range(n_tasks)]
 
 
-class SimWorld:
+class SimWorldBase:
+    """What the simulated worlds share: the seed, latency and costs they were given, and their task ids."""
+
+    def __init__(
+        self, seed: int, n_tasks: int, latency: float, cost_per_eval: float, cost_per_expansion: float
+    ) -> None:
+        self.seed = seed
+        self.latency = latency
+        self.cost_per_eval = cost_per_eval
+        self.cost_per_expansion = cost_per_expansion
+        self._tasks = task_ids(n_tasks)
+        self._task_index = {t: i for i, t in enumerate(self._tasks)}
+
+    def tasks(self) -> list[str]:
+        """The task ids."""
+        return list(self._tasks)
+
+
+class SimWorld(SimWorldBase):
     """The simulated world behind the engine's World protocol; deterministic given the seed and the node ids."""
 
     def __init__(
@@ -183,16 +201,7 @@ class SimWorld:
             raise ValueError(f"latency must be >= 0 seconds, got {latency}")
         self.landscape_name = landscape
         self.landscape = get_landscape(landscape)
-        self.seed = seed
-        self.latency = latency
-        self.cost_per_eval = cost_per_eval
-        self.cost_per_expansion = cost_per_expansion
-        self._tasks = task_ids(n_tasks)
-        self._task_index = {t: i for i, t in enumerate(self._tasks)}
-
-    def tasks(self) -> list[str]:
-        """The task ids."""
-        return list(self._tasks)
+        super().__init__(seed, n_tasks, latency, cost_per_eval, cost_per_expansion)
 
     def write_seed(self, dest: Path) -> float | None:
         """Write the root agent into `dest`; return its true q."""

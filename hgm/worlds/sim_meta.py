@@ -22,7 +22,7 @@ import numpy as np
 from hgm.interfaces import Evaluation, Expansion, NodeRef
 from hgm.policy import SearchParams, best_belief, make_policy
 from hgm.tree import Tree
-from hgm.worlds.sim import SOURCE_FILE, Agent, eval_success, task_ids
+from hgm.worlds.sim import SOURCE_FILE, Agent, SimWorldBase, eval_success, task_ids
 
 IMPROVER_FILE = "improver.json"
 MODES = ("classic", "meta")
@@ -137,7 +137,7 @@ def _read(source: Path) -> tuple[Agent, float]:
     return agent, g
 
 
-class MetaSimWorld:
+class MetaSimWorld(SimWorldBase):
     """The simulated world on a meta-aware landscape, in classic or meta self-modification mode."""
 
     def __init__(
@@ -155,15 +155,7 @@ class MetaSimWorld:
             raise ValueError("n_tasks must be >= 1, the seed and latency >= 0")
         self.landscape = get_meta_landscape(landscape)
         self.mode = mode
-        self.seed = seed
-        self.latency = latency
-        self.cost_per_eval = cost_per_eval
-        self.cost_per_expansion = cost_per_expansion
-        self._tasks = task_ids(n_tasks)
-        self._task_index = {t: i for i, t in enumerate(self._tasks)}
-
-    def tasks(self) -> list[str]:
-        return list(self._tasks)
+        super().__init__(seed, n_tasks, latency, cost_per_eval, cost_per_expansion)
 
     def write_seed(self, dest: Path) -> float | None:
         agent, g = seed(self.landscape)

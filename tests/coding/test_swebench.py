@@ -352,23 +352,12 @@ def test_dataset_names_that_cannot_be_fetched_say_network_is_needed(tmp_path: Pa
 @pytest.mark.docker
 def test_instance_image_end_to_end_in_docker(dataset: Dataset, tmp_path: Path) -> None:
     from hgm.sandboxes import docker_problem, open_sandbox
-    from hgm.sandboxes.image import build_image, docker_client, image_exists
 
     assert docker_problem() is None, "this test needs the Docker engine"
-    client = docker_client()
-    if not image_exists(client, SandboxConfig().image):
-        build_image(SandboxConfig(), log=lambda line: None)
     bench = SWEbenchBenchmark(str(dataset.file))
     image = task_image(bench, INSTANCE_ID)
     assert image is not None
-    context = tmp_path / "context"
-    make(dataset).prepare(INSTANCE_ID, context / "testbed")
-    # A stand-in for the instance image: the repository at /testbed. Real SWE-bench images leave /testbed to root;
-    # the docker sandbox runs agents as uid 1000, so here the stand-in gives it to that user.
-    (context / "Dockerfile").write_text(
-        f"FROM {SandboxConfig().image}\nUSER root\nCOPY --chown=1000:1000 testbed {REPO_DIR}\nUSER agent\n"
-    )
-    client.images.build(path=str(context), tag=image, rm=True, network_mode="none")
+    _stand_in_image(dataset, tmp_path, image)
     try:
         assert task_available(bench, INSTANCE_ID) is None
         workspace = tmp_path / "workspace"
@@ -385,12 +374,22 @@ def test_instance_image_end_to_end_in_docker(dataset: Dataset, tmp_path: Path) -
             assert graded.error == ""
             assert graded.resolved is resolved, graded.output
     finally:
+        _remove_image(image)
+
+
+def _remove_image(image: str) -> None:
+    from hgm.sandboxes.image import docker_client
+
+    client = docker_client()
+    try:
         client.images.remove(image, force=True)
+    finally:
         client.close()
 
 
 def _stand_in_image(dataset: Dataset, tmp_path: Path, image: str, **dockerfile_lines: str) -> None:
-    """A locally built stand-in for an instance image: the sandbox image with the repository at /testbed."""
+    """A locally built stand-in for an instance image: the sandbox image with the repository at /testbed, which,
+    as in the official images, belongs to root, the user the image runs as."""
     from hgm.sandboxes.image import build_image, docker_client, image_exists
 
     client = docker_client()
@@ -400,9 +399,8 @@ def _stand_in_image(dataset: Dataset, tmp_path: Path, image: str, **dockerfile_l
         context = tmp_path / "context"
         make(dataset).prepare(INSTANCE_ID, context / "testbed")
         (context / "Dockerfile").write_text(
-            f"FROM {SandboxConfig().image}\nUSER root\nCOPY --chown=1000:1000 testbed {REPO_DIR}\n"
+            f"FROM {SandboxConfig().image}\nUSER root\nCOPY testbed {REPO_DIR}\n"
             + "".join(f"{line}\n" for line in dockerfile_lines.values())
-            + "USER agent\n"
         )
         client.images.build(path=str(context), tag=image, rm=True, network_mode="none")
     finally:
@@ -414,7 +412,6 @@ def test_bench_images_names_what_is_missing_then_finds_it(dataset: Dataset, tmp_
     from typer.testing import CliRunner
 
     from hgm.cli import app
-    from hgm.sandboxes.image import docker_client
 
     runner = CliRunner()
     args = ["bench", "images", "--benchmark", "swebench", "--path", str(dataset.file)]
@@ -431,9 +428,7 @@ def test_bench_images_names_what_is_missing_then_finds_it(dataset: Dataset, tmp_
         assert present.exit_code == 0, present.output
         assert "all 1 images are present" in present.output
     finally:
-        client = docker_client()
-        client.images.remove(image, force=True)
-        client.close()
+        _remove_image(image)
 
 
 def test_bench_images_of_a_benchmark_without_images_is_explained() -> None:
@@ -459,12 +454,14 @@ FAKE_CONDA = (
 def test_agent_sandbox_in_an_instance_image_has_its_environment_active(dataset: Dataset, tmp_path: Path) -> None:
     from hgm.coding.benchmarks import task_environment
     from hgm.sandboxes import open_sandbox
-    from hgm.sandboxes.image import docker_client
 
     row = json.loads(dataset.file.read_text())
     image = "hgmtest/sweb.eval.x86_64.hgmtest_1776_calc-1:activated"
     shebang, rest = row["eval_script"].split("\n", 1)
-    # As the official eval scripts do: activate the testbed environment, then cd to the repository.
+    # As the official eval scripts do: activate the testbed environment, cd to the repository, install into the
+    # environment (root's, in a read-only place for the agent) and run the tests; as the harness, as root.
+    install = 'echo "$(id -u)" > /opt/miniconda3/envs/testbed/installed-by-eval && [ "$(id -u)" = 0 ] || exit 1'
+    rest = rest.replace(": '>>>>> Start Test Output'", f"{install}\n: '>>>>> Start Test Output'")
     row.update(
         image=image, eval_script=f"{shebang}\nsource /opt/miniconda3/bin/activate\nconda activate testbed\n{rest}"
     )
@@ -482,13 +479,61 @@ def test_agent_sandbox_in_an_instance_image_has_its_environment_active(dataset: 
         config = SandboxConfig(backend="docker", image=image, workdir=REPO_DIR)
         with open_sandbox(config, workspace, env=env, mounts=pylib()) as box:
             seen = box.exec("testbed-tool && echo $CONDA_DEFAULT_ENV && id -u && git status --short", timeout=60)
-            assert seen.output.split("\n") == ["from testbed", "testbed", "1000", ""]
+            # The image's own user (root, as in the official images), still confined to its workspace and /tmp.
+            assert seen.output.split("\n") == ["from testbed", "testbed", "0", ""]
+            confined = box.exec(
+                "touch /opt/miniconda3/envs/testbed/by-agent || echo refused; ip link 2>/dev/null "
+                "|| cat /proc/net/dev | tail -n +3 | cut -d: -f1",
+                timeout=60,
+            )
+            assert "refused" in confined.output and "eth0" not in confined.output, confined.output
             source = tmp_path / "calc.py"
             source.write_text(FIXED)
             box.copy_in(source, "calc.py")
             graded = score(bench, box, backend="docker", image=image)
         assert (graded.resolved, graded.error) == (True, ""), graded.output
     finally:
-        client = docker_client()
-        client.images.remove(image, force=True)
-        client.close()
+        _remove_image(image)
+
+
+@pytest.mark.docker
+@pytest.mark.timeout(1200)
+def test_hgm_bench_in_an_instance_image_resolves_the_fix_and_not_the_stub(dataset: Dataset, tmp_path: Path) -> None:
+    """The whole `hgm bench` path on an image built like the official ones (root's /testbed, pytest inside it): the
+    agent runs as root there, and grading, as the harness's, as root in a fresh container with a writable root."""
+    import shutil
+
+    from test_bench_cli import _answering_agent
+    from typer.testing import CliRunner
+
+    from hgm.cli import app
+
+    row = json.loads(dataset.file.read_text())
+    image = "hgmtest/sweb.eval.x86_64.hgmtest_1776_calc-1:bench"
+    row.update(image=image, eval_script=row["eval_script"].replace(PYLIB, "/opt/pylib"))
+    file = tmp_path / "bench.jsonl"
+    file.write_text(json.dumps(row) + "\n")
+    pylib, site = tmp_path / "context" / "pylib", Path(pytest.__file__).resolve().parents[1]
+    for name in ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments"):
+        for source in [site / name, *site.glob(f"{name}-*.dist-info")]:
+            shutil.copytree(source, pylib / source.name)
+    if (site / "py.py").exists():
+        shutil.copy(site / "py.py", pylib)
+    _stand_in_image(dataset, tmp_path, image, pylib="COPY pylib /opt/pylib")
+    try:
+        for answers, solved in (({"calc.py": FIXED}, "solved 1/1"), ({}, "solved 0/1")):
+            agent = _answering_agent(tmp_path / f"agent-{len(answers)}", answers)
+            args = ["bench", str(agent), "--benchmark", "swebench", "--path", str(file), "--sandbox", "docker"]
+            result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / f"out-{len(answers)}")])
+            assert result.exit_code == 0, result.output
+            assert solved in result.output, result.output
+        # The seed agent, as root in the image, reaches the gateway through its socket and gets its model's replies.
+        out = tmp_path / "out-seed"
+        args = ["bench", "seed", "--benchmark", "swebench", "--path", str(file), "--sandbox", "docker", "--json"]
+        result = CliRunner().invoke(app, [*args, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output[result.output.index("{") :])["tasks"][0]["outcome"] == "failed"
+        trajectory = (out / "nodes/0/evals" / INSTANCE_ID / "trajectory.json").read_text()
+        assert "this scripted model only knows the built-in benchmark's tasks" in trajectory
+    finally:
+        _remove_image(image)

@@ -205,3 +205,92 @@ def test_an_image_workdir_larger_than_the_workspace_is_a_clear_error(docker_imag
     finally:
         client.images.remove(tag, force=True)
         client.close()
+
+
+@pytest.fixture(scope="module")
+def image_as(docker_image: str) -> Iterator[Callable[[str], str]]:
+    """Images of the sandbox image that differ only in the USER they name."""
+    client = docker_client(timeout=300)
+    made: list[str] = []
+
+    def commit(user: str) -> str:
+        container = client.containers.create(docker_image, command=["true"])
+        try:
+            tag = uuid.uuid4().hex[:8]
+            container.commit("hgm-test-user", tag, changes=[f"USER {user}"])
+        finally:
+            container.remove(force=True)
+        made.append(f"hgm-test-user:{tag}")
+        return made[-1]
+
+    try:
+        yield commit
+    finally:
+        for name in made:
+            client.images.remove(name, force=True)
+        client.close()
+
+
+@pytest.mark.parametrize(
+    ("user", "config_user", "expected"),
+    [
+        ("agent", "image", "1000:1000"),
+        ("root", "image", "0:0"),
+        ("1001", "image", "1001:0"),
+        ("1000", "image", "1000:1000"),
+        ("agent:root", "image", "1000:0"),
+        ("agent", "1002:1003", "1002:1003"),
+    ],
+)
+def test_commands_run_as_the_user_the_image_names(
+    image_as: Callable[[str], str], tmp_path: Path, user: str, config_user: str, expected: str
+) -> None:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "given.txt").write_text("x\n")
+    config = SandboxConfig(backend="docker", image=image_as(user), user=config_user)
+    with open_sandbox(config, workspace, secrets={"token": "s3cret"}) as box:
+        seen = box.exec("echo $(id -u):$(id -g); stat -c %u:%g . given.txt; cat /run/hgm/secrets/token", 60)
+        assert seen.output.split() == [expected, expected, expected, "s3cret"], seen.output
+        # What a command leaves running is stopped, as for any user; the container itself survives it.
+        assert box.exec("sleep 600 & echo started", 60).output == "started\n"
+        assert box.exec("cat /proc/[0-9]*/comm | grep -c '^sleep$'", 60).output == "1\n"  # the keeper's
+        assert box.exec("touch /etc/by-agent 2>/dev/null || echo read-only", 60).output == "read-only\n"
+
+
+def test_an_image_user_missing_from_its_passwd_is_a_clear_error(image_as: Callable[[str], str], tmp_path: Path) -> None:
+    with pytest.raises(SandboxError, match="runs as user 'nobody-here', which its /etc/passwd lacks"):
+        open_sandbox(SandboxConfig(backend="docker", image=image_as("nobody-here")), tmp_path)
+
+
+def test_a_writable_root_is_bounded_by_disk_mb_and_network_is_off_unless_asked(
+    image_as: Callable[[str], str], tmp_path: Path
+) -> None:
+    image = image_as("root")
+    interfaces = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\\n' ' '"
+    with open_sandbox(SandboxConfig(backend="docker", image=image), tmp_path) as box:
+        assert box.exec(interfaces, 60).output.split() == ["lo"]
+    config = SandboxConfig(backend="docker", image=image, read_only_root=False, disk_mb=32, network=True)
+    with open_sandbox(config, tmp_path) as box:
+        assert "eth0" in box.exec(interfaces, 60).output.split()
+        installed = box.exec("mkdir -p /opt/env && echo installed > /opt/env/pkg && cat /opt/env/pkg", 60)
+        assert (installed.returncode, installed.output) == (0, "installed\n")
+        # Writes go on until stopped: the size check, not the command's own end, stops them.
+        filler = "i=0; while :; do head -c 4194304 /dev/zero > /var/tmp/fill-$i || exit 7; i=$((i+1)); sleep 0.2; done"
+        stopped = box.exec(filler, timeout=600)
+        assert stopped.returncode == -9 and not stopped.timed_out
+        assert "wrote more than 32 MB outside the workspace and /tmp" in stopped.output
+        assert box.exec("echo still usable", 60).output == "still usable\n"
+
+
+def test_bwrap_refuses_what_only_docker_offers(tmp_path: Path) -> None:
+    from hgm.sandboxes.bwrap_sandbox import BwrapSandbox
+
+    for setting in ({"network": True}, {"read_only_root": False}):
+        with pytest.raises(SandboxError, match="those settings need docker"):
+            BwrapSandbox(SandboxConfig(backend="bwrap", **setting), tmp_path)
+
+
+def test_sandbox_user_setting_is_checked() -> None:
+    with pytest.raises(ValueError, match="user must be 'image' or numeric uid:gid"):
+        SandboxConfig(user="agent")

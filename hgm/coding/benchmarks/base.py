@@ -54,8 +54,19 @@ class Score:
 class Grader(Protocol):
     """Opens the fresh sandboxes grading happens in: no agent code, no model access, nothing the agent touched."""
 
-    def open(self, workspace: Path, *, image: str | None = None, workdir: str | None = None) -> ManagedSandbox:
-        """A new sandbox whose workspace starts as a copy of the host directory `workspace`."""
+    def open(
+        self,
+        workspace: Path,
+        *,
+        image: str | None = None,
+        workdir: str | None = None,
+        user: str | None = None,
+        network: bool = False,
+        writable_root: bool = False,
+    ) -> ManagedSandbox:
+        """A new sandbox whose workspace starts as a copy of the host directory `workspace`; by default as the
+        image's user, with no network and a read-only root (docker only: `user` uid:gid, `network`, a writable root
+        bounded by the sandbox's disk_mb, as an official harness needs)."""
         ...
 
 

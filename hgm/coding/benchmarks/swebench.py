@@ -1,9 +1,12 @@
 """SWE-bench: the agent fixes a real repository's issue; swebench's own eval script and grading code decide.
 
-Scoring follows the official harness: the prediction is the workspace's `git diff` against the base commit; it
-is applied to a fresh copy of the repository with swebench's `git apply` fallbacks, the instance's eval script
-(from swebench's TestSpec) runs in the sandbox, and swebench's `get_eval_report` grades the log. Works with
-swebench 4.x (eval scripts built from MAP_REPO_VERSION_TO_SPECS) and 5.x (instances carry their eval_script).
+The agent works in a container of the instance image as the image's own user (root in the official images) with
+the image's `testbed` environment active, no network and the usual limits. Scoring follows the official harness:
+the prediction is the workspace's `git diff` against the base commit; a fresh container of the instance image
+(root, a writable root bounded by disk_mb) applies it with swebench's `git apply` fallbacks, runs the instance's
+eval script (from swebench's TestSpec) with bash, and swebench's `get_eval_report` grades the log. One difference:
+grading has no network unless eval_network is set. Works with swebench 4.x (eval scripts built from
+MAP_REPO_VERSION_TO_SPECS) and 5.x (instances carry their eval_script).
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ from hgm.interfaces import Sandbox
 from hgm.sandboxes.export import Export, ExportLimits
 
 REPO_DIR = "/testbed"
+# The official harness runs every container command as root, with root's home.
+HARNESS_USER = "0:0"
+HARNESS_HOME = "/root"
+NO_NETWORK = re.compile(
+    r"Temporary failure in name resolution|Could not resolve host|Network is unreachable|"
+    r"Failed to establish a new connection|No matching distribution found"
+)
 OUTPUT_LIMIT = 20_000
 PATCH = "model.patch"
 DIFF_ERRORS = "diff-errors.txt"
@@ -80,6 +90,11 @@ class SWEbenchOptions(BaseModel):
     timeout: float = Field(1800, gt=0, description="Seconds the eval script may run.")
     task_repo: str | None = Field(
         None, description="swebench 5: the task repository (path or owner/name) whose Dockerfiles build images."
+    )
+    eval_network: bool = Field(
+        False,
+        description="Give grading containers network, as the official harness does; off by default because the code "
+        "under test runs there and could fetch the upstream fix. Turn on for eval scripts that download packages.",
     )
 
 
@@ -276,8 +291,20 @@ class SWEbenchBenchmark:
             stage.mkdir()
             if self.options.repos:
                 self.prepare(task, stage)
-            # With an instance image, the fresh sandbox's workspace starts as the image's own pristine /testbed.
-            with grader.open(stage, image=self.image(task), workdir=REPO_DIR) as sandbox:
+            if self.options.repos:
+                opened = grader.open(stage, workdir=REPO_DIR)
+            else:
+                # As the official harness: a fresh container of the instance image (its workspace starts as the
+                # image's own pristine /testbed), root, a writable root for what the eval script installs.
+                opened = grader.open(
+                    stage,
+                    image=self.image(task),
+                    workdir=REPO_DIR,
+                    user=HARNESS_USER,
+                    writable_root=True,
+                    network=self.options.eval_network,
+                )
+            with opened as sandbox:
                 return _Grading(self, task, spec, sandbox, Path(tmp), patch).run()
 
     # -- optional members ----------------------------------------------------------------------------------------
@@ -490,7 +517,8 @@ class _Grading:
         self.bench, self.task, self.spec, self.sandbox, self.tmp, self.patch = bench, task, spec, sandbox, tmp, patch
         token = secrets.token_hex(8)
         self.scratch = f".git/hgm-eval-{token}"
-        self.env = {"HOME": f"/tmp/hgm-home-{token}", **GIT_ENV}
+        # Local clones run as the sandbox's user; in an instance image grading runs as root, as the harness's does.
+        self.env = {"HOME": f"/tmp/hgm-home-{token}", **GIT_ENV} if bench.options.repos else {"HOME": HARNESS_HOME}
 
     def run(self) -> Score:
         from swebench.harness.constants import APPLY_PATCH_FAIL, APPLY_PATCH_PASS
@@ -542,6 +570,9 @@ class _Grading:
         verdict = report[self.task]
         summary, tests = _summary(verdict)
         reason = "resolved" if verdict["resolved"] else "the issue's tests do not pass"
+        if not verdict["resolved"] and not self.bench.options.eval_network and NO_NETWORK.search(text):
+            # A hint only: the log is written by the code under test, so it never turns a failure into an error.
+            reason += "; the log shows network errors: if the eval script downloads packages, set eval_network=true"
         return Score(
             bool(verdict["resolved"]), "\n".join([*log, summary, clip(text, OUTPUT_LIMIT)]), reason=reason, tests=tests
         )
