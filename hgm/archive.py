@@ -314,6 +314,14 @@ class Archive:
     def evaluations(self) -> list[WorkRow]:
         return self.work(status="done", kind="evaluate")
 
+    def eval_counts(self) -> dict[int, tuple[int, int]]:
+        """Each evaluated node's completed (successes, failures), counted by the database: the read-only views need
+        only these, not a record per evaluation."""
+        rows = self._query(
+            "SELECT node, SUM(success), COUNT(*) FROM work WHERE kind = 'evaluate' AND status = 'done' GROUP BY node"
+        )
+        return {int(node): (int(s), int(n) - int(s)) for node, s, n in rows}
+
     def spent(self) -> float:
         return float(self._query("SELECT COALESCE(SUM(cost), 0) FROM work")[0][0])
 
@@ -355,6 +363,16 @@ class Archive:
 
     def node_dir(self, node_id: int) -> Path:
         return self.path / "nodes" / str(node_id)
+
+    def artefact_text(self, node_id: int, name: str) -> str | None:
+        """One artefact of a node as text, None if the node has no such file (or it is not text)."""
+        # A plain string path: the views read one small file for each of thousands of nodes, and pathlib's parsing
+        # would cost more than the reads.
+        try:
+            with open(os.path.join(self.path, "nodes", str(node_id), name), encoding="utf-8") as handle:
+                return handle.read()
+        except (OSError, UnicodeDecodeError):
+            return None
 
     def save_artefacts(self, node_id: int, artefacts: dict[str, str]) -> None:
         folder = self.node_dir(node_id)

@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from hgm import preflight
+from hgm import defaults
 from hgm.archive import Archive, ArchiveError, check_new_run_dir, is_run_dir
-from hgm.config import ConfigError, RunConfig, load_config, resumed_config
 from hgm.interrupts import DONE, ERRORS, INTERRUPTED, Interrupts
-from hgm.sandboxes.registry import SandboxUnavailable
+from hgm.sandboxes.base import SandboxUnavailable
 from hgm.scratch import ScratchError, run_scratch
 
 if TYPE_CHECKING:
-    # The engine brings numpy, scipy and git: imported by the commands that run one, not by `hgm --help`.
+    # Imported by the commands that need them, not by `hgm --help` and the read-only views: the engine brings numpy,
+    # scipy and git, the config pydantic and yaml.
+    from hgm.config import RunConfig
     from hgm.engine import Engine, Snapshot
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode=None)
@@ -46,7 +47,6 @@ USAGE_ERROR = 2
 STOPPED_BY_ERRORS = 3
 INTERRUPTED_EXIT = 130
 EXIT_CODES = {INTERRUPTED: INTERRUPTED_EXIT, ERRORS: STOPPED_BY_ERRORS}
-DEFAULTS = RunConfig()
 
 RunDir = Annotated[Path, typer.Argument(help="A run directory, e.g. runs/20261125-120000-hgm-ab12.")]
 
@@ -61,7 +61,8 @@ def user_errors() -> Iterator[None]:
     """Turn mistakes the user can fix into one clear line on stderr and exit code 2."""
     try:
         yield
-    except (ConfigError, ArchiveError, ValueError, SandboxUnavailable, ScratchError) as exc:
+    # Config and preflight errors are ValueErrors: caught here without importing their (heavier) modules.
+    except (ArchiveError, ValueError, SandboxUnavailable, ScratchError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(USAGE_ERROR) from None
     except KeyboardInterrupt:
@@ -173,37 +174,37 @@ def _exit_for(engine: Engine) -> None:
 @app.command()
 def run(
     config_file: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
-    world: Annotated[str | None, typer.Option(help=_default("sim | coding", DEFAULTS.world))] = None,
+    world: Annotated[str | None, typer.Option(help=_default("sim | coding", defaults.WORLD))] = None,
     policy: Annotated[
-        str | None, typer.Option(help=_default("hgm | reference | dgm | greedy | random", DEFAULTS.policy))
+        str | None, typer.Option(help=_default("hgm | reference | dgm | greedy | random", defaults.POLICY))
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help=_default("Expansions and evaluations run at once.", DEFAULTS.workers))
+        int | None, typer.Option(help=_default("Expansions and evaluations run at once.", defaults.WORKERS))
     ] = None,
     max_evals: Annotated[
-        int | None, typer.Option(help=_default("Evaluation budget (task runs).", DEFAULTS.budget.max_evals))
+        int | None, typer.Option(help=_default("Evaluation budget (task runs).", defaults.MAX_EVALS))
     ] = None,
     max_cost: Annotated[float | None, typer.Option(help="Model spending budget in USD.  [default: none]")] = None,
     max_time: Annotated[str | None, typer.Option(help="Wall-clock budget, e.g. 90m or 2h.  [default: none]")] = None,
-    seed: Annotated[int | None, typer.Option(help=_default("Random seed.", DEFAULTS.seed))] = None,
+    seed: Annotated[int | None, typer.Option(help=_default("Random seed.", defaults.SEED))] = None,
     landscape: Annotated[
-        str | None, typer.Option(help=_default("Simulated landscape (world sim).", DEFAULTS.sim.landscape))
+        str | None, typer.Option(help=_default("Simulated landscape (world sim).", defaults.LANDSCAPE))
     ] = None,
     sim_latency: Annotated[
-        float | None, typer.Option(help=_default("Seconds each simulated step takes.", DEFAULTS.sim.latency))
+        float | None, typer.Option(help=_default("Seconds each simulated step takes.", defaults.SIM_LATENCY))
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option(help=_default("litellm model name for every role (world coding).", DEFAULTS.coding.model)),
+        typer.Option(help=_default("litellm model name for every role (world coding).", defaults.MODEL)),
     ] = None,
     api_base: Annotated[str | None, typer.Option(help="URL of a local or self-hosted model server.")] = None,
     benchmark: Annotated[
         str | None,
-        typer.Option(help=_default("Benchmark the agents are scored on (world coding).", DEFAULTS.coding.benchmark)),
+        typer.Option(help=_default("Benchmark the agents are scored on (world coding).", defaults.BENCHMARK)),
     ] = None,
     sandbox: Annotated[
         str | None,
-        typer.Option(help=_default("auto | docker | bwrap | local (world coding).", DEFAULTS.coding.sandbox.backend)),
+        typer.Option(help=_default("auto | docker | bwrap | local (world coding).", defaults.SANDBOX_BACKEND)),
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Run directory to create.  [default: runs/<time>-<policy>-<id>]")
@@ -222,6 +223,9 @@ def run(
     ] = False,
 ) -> None:
     """Start a new run."""
+    from hgm import preflight
+    from hgm.config import load_config
+
     with user_errors():
         pairs = {
             "world": world,
@@ -275,6 +279,9 @@ def resume(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
 ) -> None:
     """Continue a run after a crash, Ctrl-C or a spent budget; nothing completed is redone."""
+    from hgm import preflight
+    from hgm.config import resumed_config
+
     with user_errors():
         if not is_run_dir(run_dir):
             raise ArchiveError(f"{run_dir} is not an hgm run directory (no hgm.db); start one with `hgm run`")
@@ -306,6 +313,8 @@ def resume(
 
 def _check_not_below_spent(archive: Archive, config: RunConfig, overrides: list[str]) -> None:
     """Refuse a budget lowered below what the run has already used."""
+    from hgm.config import ConfigError
+
     changed = {assignment.split("=", 1)[0].strip() for assignment in overrides}
     budget = config.budget
     done = len(archive.evaluations())
@@ -353,7 +362,7 @@ def tree(
         elif dot:
             print(report.tree_dot(archive))
         else:
-            from hgm.display import lineage_tree
+            from hgm.views.tree import lineage_tree
 
             nodes, hidden = report.select(report.summarize(archive), depth=depth, top=top, failed=failed)
             console.print(lineage_tree(nodes, hidden), soft_wrap=True)
@@ -497,6 +506,7 @@ def demo(
 ) -> None:
     """Run the whole loop offline with a scripted model: self-modification, sandboxed evaluation, lineage."""
     from hgm import demo as demo_module
+    from hgm import preflight
     from hgm.sandboxes import resolve_backend
 
     with user_errors():
@@ -529,10 +539,10 @@ def bench(
     tasks: Annotated[str | None, typer.Option(help="Comma-separated task ids.  [default: all]")] = None,
     subset: Annotated[Path | None, typer.Option(help="File listing task ids, one per line.")] = None,
     workers: Annotated[int, typer.Option(help="Tasks run at once.")] = 2,
-    model: Annotated[str | None, typer.Option(help=_default("litellm model name.", DEFAULTS.coding.model))] = None,
+    model: Annotated[str | None, typer.Option(help=_default("litellm model name.", defaults.MODEL))] = None,
     api_base: Annotated[str | None, typer.Option(help="URL of a local or self-hosted model server.")] = None,
     sandbox: Annotated[
-        str | None, typer.Option(help=_default("auto | docker | bwrap | local", DEFAULTS.coding.sandbox.backend))
+        str | None, typer.Option(help=_default("auto | docker | bwrap | local", defaults.SANDBOX_BACKEND))
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Result directory.  [default: runs/bench-<time>-<id>]")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any config key.")] = None,
@@ -542,7 +552,8 @@ def bench(
 
     `hgm bench images --benchmark swebench [--subset F]` instead makes the selected tasks' images present: pulled
     where a registry answers, else built with swebench's own builders (network needed); missing ones are named."""
-    from hgm import benchrun
+    from hgm import benchrun, preflight
+    from hgm.config import load_config
 
     if agent == "images":
         _bench_images(benchmark, path, tasks, subset, set_)
@@ -598,6 +609,7 @@ def _bench_images(
     benchmark: str, path: str | None, tasks: str | None, subset: Path | None, set_: list[str] | None
 ) -> None:
     from hgm.coding.world import _check_tasks, make_benchmark
+    from hgm.config import load_config
     from hgm.sandboxes import docker_problem
 
     with user_errors():
@@ -639,6 +651,7 @@ def doctor(
     """Check that Docker, bubblewrap, git, the sandbox image and the configured models are usable."""
     from rich.table import Table
 
+    from hgm.config import load_config
     from hgm.doctor import healthy, run_checks
 
     with user_errors():

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hgm import defaults
 from hgm.sandboxes.config import SandboxConfig
 
 USER_POLICIES = ("hgm", "reference", "dgm", "greedy", "random")
@@ -41,7 +42,7 @@ class Strict(BaseModel):
 
 
 class BudgetConfig(Strict):
-    max_evals: int = Field(100, ge=1, description="Task evaluations the whole run may spend.")
+    max_evals: int = Field(defaults.MAX_EVALS, ge=1, description="Task evaluations the whole run may spend.")
     max_cost: float | None = Field(None, ge=0, description="USD the run may spend on models (None: no limit).")
     max_time: float | None = Field(None, ge=0, description="Wall-clock seconds of running, summed over resumes.")
 
@@ -76,8 +77,10 @@ class SearchConfig(Strict):
 
 
 class SimConfig(Strict):
-    landscape: str = Field("mixed", description="Simulated landscape name (see `hgm run --help`).")
-    latency: float = Field(0.0, ge=0, description="Artificial seconds each expansion and evaluation takes.")
+    landscape: str = Field(defaults.LANDSCAPE, description="Simulated landscape name (see `hgm run --help`).")
+    latency: float = Field(
+        defaults.SIM_LATENCY, ge=0, description="Artificial seconds each expansion and evaluation takes."
+    )
     n_tasks: int = Field(200, ge=1, description="Number of simulated benchmark tasks.")
     cost_per_eval: float = Field(0.0, ge=0, description="Simulated USD per evaluation.")
     cost_per_expansion: float = Field(0.0, ge=0, description="Simulated USD per expansion.")
@@ -95,13 +98,13 @@ class ModelLimits(Strict):
 
 
 class CodingConfig(Strict):
-    benchmark: str = Field("builtin", description="Benchmark the agents are scored on.")
+    benchmark: str = Field(defaults.BENCHMARK, description="Benchmark the agents are scored on.")
     benchmark_path: str | None = Field(None, description="Where the benchmark's tasks live (default: built in).")
     benchmark_options: dict[str, Any] = Field(default_factory=dict, description="The benchmark adapter's settings.")
     tasks: list[str] | None = Field(None, description="Only these task ids (default: every task).")
     subset: str | None = Field(None, description="Task ids to use: a file (one per line) or a benchmarks/subsets name.")
     seed_path: str | None = Field(None, description="Agent source to start from (default: agent_seed/).")
-    model: str = Field("scripted/demo", description="litellm model name used for every role not set below.")
+    model: str = Field(defaults.MODEL, description="litellm model name used for every role not set below.")
     api_base: str | None = Field(None, description="Endpoint of a local or self-hosted model server.")
     agent_model: str | None = Field(None, description="Model the agent solves tasks with.")
     selfmod_model: str | None = Field(None, description="Model the agent rewrites itself with.")
@@ -170,12 +173,13 @@ class ExecutionConfig(Strict):
 
 
 class RunConfig(Strict):
-    world: Literal["sim", "coding"] = Field("sim", description="What expanding and evaluating mean.")
+    world: Literal["sim", "coding"] = Field(defaults.WORLD, description="What expanding and evaluating mean.")
     policy: Literal["hgm", "reference", "dgm", "greedy", "random", "bench"] = Field(
-        "hgm", description="Search policy: hgm, or a baseline: reference (published HGM), dgm, greedy, random."
+        defaults.POLICY,
+        description="Search policy: hgm, or a baseline: reference (published HGM), dgm, greedy, random.",
     )
-    workers: int = Field(1, ge=1, le=256, description="Expansions and evaluations run at once.")
-    seed: int = Field(0, ge=0, description="Seed of every random choice.")
+    workers: int = Field(defaults.WORKERS, ge=1, le=256, description="Expansions and evaluations run at once.")
+    seed: int = Field(defaults.SEED, ge=0, description="Seed of every random choice.")
     shutdown_grace: float = Field(30.0, ge=0, description="Seconds in-flight work may finish after Ctrl-C.")
     max_consecutive_errors: int = Field(5, ge=1, description="Infrastructure errors in a row that stop the run.")
     max_failed_expansions: int = Field(20, ge=1, description="Failed self-modifications in a row that stop the run.")
@@ -284,9 +288,9 @@ LEGACY_DEFAULTS: dict[str, dict[str, Any]] = {"search": {"count_failed": True}}
 
 def _as_started(frozen: dict[str, Any]) -> dict[str, Any]:
     started = {key: dict(value) if isinstance(value, dict) else value for key, value in frozen.items()}
-    for section, defaults in LEGACY_DEFAULTS.items():
+    for section, legacy in LEGACY_DEFAULTS.items():
         if isinstance(started.get(section), dict):
-            for key, value in defaults.items():
+            for key, value in legacy.items():
                 started[section].setdefault(key, value)
     return started
 

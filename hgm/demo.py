@@ -46,10 +46,10 @@ def demo_config(backend: str, max_evals: int, workers: int) -> RunConfig:
 
 def explain(archive: Archive, console: Console) -> None:
     """Show what changed between the seed and the best agent, and what each scored."""
-    from hgm.display import lineage_tree
+    from hgm.views.tree import lineage_tree
 
     nodes = summarize(archive)
-    console.print(lineage_tree(nodes))
+    console.print(lineage_tree(nodes), soft_wrap=True)
     root = nodes[0]
     improved = [n for n in nodes if n.status == "ready" and n.id != 0 and n.mean is not None]
     console.rule("what happened")

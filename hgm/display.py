@@ -1,22 +1,23 @@
-"""Rich renderings: the live run panel, plain progress lines for pipes and logs, and the lineage tree."""
+"""Rich renderings of a run in progress: the live panel, and plain progress lines for pipes and logs."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from hgm.config import RunConfig
-from hgm.engine import Snapshot
-from hgm.report import NodeSummary
 from hgm.views.status import eta
 from hgm.views.story import clean
+
+if TYPE_CHECKING:
+    from hgm.config import RunConfig
+    from hgm.engine import Snapshot
 
 
 def duration(seconds: float) -> str:
@@ -143,45 +144,3 @@ def progress(
         live.update(status_table(snap, max_time, grace))
 
     return live, on_tick
-
-
-def node_label(n: NodeSummary, hidden: int = 0) -> Text:
-    """One node of the tree: id, solved/evaluated, own mean, clade estimate, status; failures say why."""
-    mean = f"{n.mean:.2f}" if n.mean is not None else "  - "
-    cmp = f"{n.cmp:.2f}" if n.cmp is not None else "  - "
-    style = "green" if n.best else "red" if n.status == "failed" else ""
-    text = Text.assemble((str(n.id), "bold"), f"  {n.n_success}/{n.n_evals}  own {mean}  cmp {cmp}  {n.status}")
-    text.stylize(style)
-    if n.true_quality is not None:
-        text.append(f"  q={n.true_quality:.2f}", style="dim")
-    if n.improver_changed:
-        text.append("  ⚙ improver changed", style="magenta")
-    if n.status == "failed" and n.reason:
-        text.append(f"  ({clean(' '.join(n.reason.split()), 200)})", style="dim")
-    if n.best:
-        text.append("  ★ best", style="bold green")
-    if hidden:
-        text.append(f"  … {hidden} hidden below", style="dim")
-    return text
-
-
-def lineage_tree(nodes: list[NodeSummary], hidden: dict[int, int] | None = None) -> Group:
-    """The lineage as guide-drawn lines; printed with soft_wrap they are never cut, so piped output greps well."""
-    hidden = hidden or {}
-    shown = {n.id for n in nodes}
-    by_parent: dict[int | None, list[NodeSummary]] = {}
-    for n in nodes:
-        parent = n.parent if n.parent in shown else None
-        by_parent.setdefault(parent, []).append(n)
-    lines = [Text("lineage  (id  solved/evaluated  own mean  clade estimate  status)", style="bold")]
-    roots = by_parent.get(None, [])
-    stack: list[tuple[str, bool, NodeSummary]] = [
-        ("", i == len(roots) - 1, n) for i, n in reversed(list(enumerate(roots)))
-    ]
-    while stack:
-        prefix, last, n = stack.pop()
-        lines.append(Text(prefix + ("└── " if last else "├── "), style="dim") + node_label(n, hidden.get(n.id, 0)))
-        children = by_parent.get(n.id, [])
-        inner = prefix + ("    " if last else "│   ")
-        stack.extend((inner, i == len(children) - 1, c) for i, c in reversed(list(enumerate(children))))
-    return Group(*lines)

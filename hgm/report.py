@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from hgm.archive import Archive, ArchiveError
-from hgm.policy import best_belief, best_mean, beta_lower_quantiles
-from hgm.tree import Tree
+from hgm.posterior import best_belief_of, best_mean_of, beta_lower_quantiles
 
 
 @dataclass(frozen=True)
@@ -32,30 +31,12 @@ class NodeSummary:
     """Meta mode: whether this node's improver differs from its parent's (None: not recorded, e.g. classic mode)."""
 
 
-def load_tree(archive: Archive) -> Tree:
-    """The clade statistics of every recorded node, from completed work only."""
-    tasks = sorted({row.task for row in archive.work(kind="evaluate") if row.task is not None})
-    tree = Tree(tasks or ["(none)"])
-    for row in archive.nodes():
-        # Nodes can land out of id order while expansions run concurrently; a gap is filled by a placeholder.
-        while tree.n_nodes < row.id:
-            tree.add_node(tree.n_nodes, 0)
-            tree.mark_failed(tree.n_nodes - 1)
-        tree.add_node(row.id, row.parent)
-        if row.status == "failed":
-            tree.mark_failed(row.id)
-    for ev in archive.evaluations():
-        assert ev.task is not None and ev.success is not None
-        tree.start_eval(ev.node, ev.task)
-        tree.finish_eval(ev.node, ev.task, ev.success)
-    return tree
-
-
 def improver_changed(archive: Archive, node_id: int) -> bool | None:
     """What the expansion that made the node recorded in improver.json (hgm writes that file, never an agent)."""
+    text = archive.artefact_text(node_id, "improver.json")
     try:
-        data = json.loads((archive.node_dir(node_id) / "improver.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(text) if text is not None else None
+    except ValueError:
         return None
     return bool(data.get("changed")) if isinstance(data, dict) else None
 
@@ -65,14 +46,33 @@ def epsilon_of(archive: Archive) -> float:
 
 
 def summarize(archive: Archive) -> list[NodeSummary]:
-    tree = load_tree(archive)
+    """Every recorded node with its own and clade results and its lower bound; the best-belief node is marked.
+
+    Only what the views show is read: per-node result counts, counted by the database, and clades summed in one
+    pass from the leaves up (a parent's id is always below its children's), rather than replaying every
+    evaluation into the search's in-memory tree: `hgm tree` on thousands of nodes answers at once.
+    """
+    rows = archive.nodes()
+    counts = archive.eval_counts()
+    size = rows[-1].id + 1 if rows else 0
+    own_s, own_f = [0] * size, [0] * size
+    for node, (s, f) in counts.items():
+        if node < size:  # a live run may have evaluated a node made after `rows` was read
+            own_s[node], own_f[node] = s, f
+    clade_s, clade_f = own_s.copy(), own_f.copy()
+    for row in reversed(rows):
+        if row.parent is not None:
+            clade_s[row.parent] += clade_s[row.id]
+            clade_f[row.parent] += clade_f[row.id]
     epsilon = epsilon_of(archive)
+    s_array, f_array = np.array(own_s, dtype=np.int64), np.array(own_f, dtype=np.int64)
     rule = archive.config().get("search", {}).get("best_rule", "quantile")
-    best = best_mean(tree) if rule == "mean" else best_belief(tree, epsilon)
+    best = best_mean_of(s_array, f_array) if rule == "mean" else best_belief_of(s_array, f_array, epsilon)
+    lower = beta_lower_quantiles(s_array, f_array, epsilon).tolist()
     out = []
-    for row in archive.nodes():
-        s, f = tree.own(row.id)
-        cs, cf = tree.clade(row.id)
+    for row in rows:
+        s, f = own_s[row.id], own_f[row.id]
+        cs, cf = clade_s[row.id], clade_f[row.id]
         out.append(
             NodeSummary(
                 id=row.id,
@@ -81,9 +81,9 @@ def summarize(archive: Archive) -> list[NodeSummary]:
                 n_evals=s + f,
                 n_success=s,
                 mean=s / (s + f) if s + f else None,
-                cmp=tree.cmp(row.id),
+                cmp=cs / (cs + cf) if cs + cf else None,
                 clade_evals=cs + cf,
-                lower_bound=float(beta_lower_quantiles(np.array([s]), np.array([f]), epsilon)[0]),
+                lower_bound=lower[row.id],
                 commit=row.commit_sha,
                 reason=row.reason,
                 true_quality=row.true_q,

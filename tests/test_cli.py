@@ -254,15 +254,51 @@ def test_the_policy_error_lists_only_the_policies_a_user_can_choose(tmp_path: Pa
     assert "hgm, reference, dgm, greedy, random" in result.output and "bench" not in result.output
 
 
+def _loaded_after(argv: list[str], modules: tuple[str, ...]) -> tuple[str, list[str]]:
+    """What `hgm ARGV` printed, and which of `modules` it imported, run in a fresh interpreter."""
+    code = (
+        "import sys; from hgm.cli import main; sys.argv = ['hgm', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print('LOADED', sorted(m for m in {modules!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=300)
+    *output, loaded = done.stdout.strip().splitlines() or [""]
+    assert loaded.startswith("LOADED "), done.stderr
+    return "\n".join(output), json.loads(loaded.removeprefix("LOADED ").replace("'", '"'))
+
+
+# What no read-only view needs: the samplers (scipy), the engine and its tree, the config models and their YAML
+# reader, model and benchmark clients, Docker, git and the sandbox backends.
+HEAVY = (
+    "scipy",
+    "litellm",
+    "swebench",
+    "ray",
+    "yaml",
+    "docker",
+    "git",
+    "hgm.config",
+    "hgm.engine",
+    "hgm.tree",
+    "hgm.policy",
+    "hgm.sandboxes.registry",
+    "hgm.sandboxes.cgroups",
+    "rich.live",
+)
+
+
 def test_the_read_only_views_start_without_the_heavy_libraries(tmp_path: Path):
-    """`hgm tree`, `show` and `status` name the best node with numpy alone; scipy (0.3 s to import) is for sampling."""
+    """`hgm tree` names the best node with numpy alone and draws the lineage without the live display; the typer
+    pyproject.toml allows converts command-line values without pydantic."""
     run = tmp_path / "run"
     assert runner.invoke(app, ["run", "--world", "sim", "--max-evals", "20", "--out", str(run)]).exit_code == 0
-    code = (
-        "import sys; from hgm.cli import main; sys.argv = ['hgm', 'tree', sys.argv[1]]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print('LOADED', sorted(m for m in ('scipy', 'litellm', 'swebench', 'ray') if m in sys.modules))"
-    )
-    done = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True, text=True, timeout=300)
-    assert "★ best" in done.stdout, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "LOADED []"
+    output, loaded = _loaded_after(["tree", str(run)], ("pydantic", *HEAVY))
+    assert "★ best" in output
+    assert loaded == []
+
+
+def test_help_starts_without_pydantic_or_numpy():
+    """The help quotes the config's defaults (hgm/defaults.py) without building the config models."""
+    output, loaded = _loaded_after(["--help"], ("pydantic", "numpy", *HEAVY))
+    assert "tree" in output and "resume" in output
+    assert loaded == []

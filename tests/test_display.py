@@ -4,9 +4,10 @@ from dataclasses import replace
 from rich.console import Console
 
 from hgm.config import load_config
-from hgm.display import ProgressLines, duration, lineage_tree, progress, progress_line, rate, status_table
+from hgm.display import ProgressLines, duration, progress, progress_line, rate, status_table
 from hgm.engine import Snapshot
 from hgm.report import NodeSummary
+from hgm.views.tree import lineage_tree
 
 SNAP = Snapshot(
     evals_done=50,
@@ -125,3 +126,15 @@ def test_lineage_lines_are_never_cut_and_mark_the_best():
     assert lines[3] == "    │   └── 3  2/4  own 0.50  cmp 0.50  ready  q=0.50"
     assert lines[4].startswith("    └── 2  0/0  own   -   cmp   -   failed  (child fails") and len(lines[4]) > 150
     assert "[red]markup[/red]" in lines[4] and "\x1b" not in text
+
+
+def test_lineage_on_a_terminal_dims_only_the_guides():
+    nodes = [_node(0, None), _node(1, 0, best=True), _node(2, 0, status="failed", reason="tests broke")]
+    console = Console(file=io.StringIO(), width=200, force_terminal=True, color_system="standard", soft_wrap=True)
+    console.print(lineage_tree(nodes), soft_wrap=True)
+    lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines[1] == "\x1b[2m└── \x1b[0m\x1b[1m0\x1b[0m  2/4  own 0.50  cmp 0.50  ready"
+    assert lines[2].startswith("\x1b[2m    ├── \x1b[0m\x1b[1;32m1\x1b[0m\x1b[32m  2/4")
+    assert "\x1b[1;32m  ★ best" in lines[2]
+    assert lines[3].startswith("\x1b[2m    └── \x1b[0m\x1b[1;31m2\x1b[0m\x1b[31m  2/4")
+    assert "\x1b[2m  (tests broke)" in lines[3]

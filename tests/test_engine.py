@@ -10,9 +10,10 @@ from typer.testing import CliRunner
 from hgm.archive import Archive
 from hgm.cli import app
 from hgm.config import load_config
-from hgm.display import lineage_tree, status_table
+from hgm.display import status_table
 from hgm.engine import Engine
 from hgm.report import summarize
+from hgm.views.tree import lineage_tree
 from hgm.worlds.sim import SimWorld, simulate
 
 runner = CliRunner()
@@ -91,7 +92,7 @@ def test_displays_render(tmp_path: Path):
     assert snap.evals_done == 20 and snap.best is not None
     assert status_table(snap).row_count >= 5
     nodes = summarize(archive)
-    assert len(lineage_tree(nodes).renderables) == len(nodes) + 1  # a header, then one line per node
+    assert len(lineage_tree(nodes)) == len(nodes) + 1  # a header, then one line per node
 
 
 def test_inspection_while_a_run_is_in_progress(tmp_path: Path):

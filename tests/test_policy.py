@@ -13,8 +13,6 @@ from hgm.policy import (
     Decision,
     SearchParams,
     best_belief,
-    beta_cdf,
-    beta_lower_quantiles,
     dgm_weights,
     group_argmax,
     make_policy,
@@ -22,6 +20,7 @@ from hgm.policy import (
     tau,
     thompson_pick,
 )
+from hgm.posterior import beta_cdf, beta_lower_quantiles
 from hgm.tree import Tree
 
 TASKS = [f"t{i:02d}" for i in range(60)]

@@ -3,10 +3,13 @@ import os
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
-from story_world import make_sim_run, make_story_run
+from story_world import StoryWorld, make_sim_run, make_story_run, story_config
 
 from hgm.archive import Archive, ArchiveError
+from hgm.engine import Engine
+from hgm.posterior import beta_lower_quantiles
 from hgm.report import ranked, select, summarize
 from hgm.views.costs import by_node_and_role, by_role, role_of
 from hgm.views.lineage import diff_nodes, parent_diffs
@@ -111,6 +114,42 @@ def test_simulated_costs_come_from_the_work_records(tmp_path: Path):
         per_node = by_node_and_role(archive)
     assert costs == {"evaluate": pytest.approx(5.0), "expand": pytest.approx(children)}
     assert {c.role for c in per_node[1]} <= {"evaluate", "expand"}
+
+
+@pytest.mark.parametrize("rule", ["quantile", "mean"])
+def test_the_summary_agrees_with_the_engines_own_tree(tmp_path: Path, rule: str):
+    """The views count from the database what the engine keeps in memory, and name the node the engine names."""
+    config = story_config(90, workers=3, **{"search.best_rule": rule})
+    archive = Archive.create(tmp_path / "run", config.model_dump(mode="json"))
+    try:
+        engine = Engine(archive, StoryWorld(archive), config)
+        engine.run()
+        nodes = summarize(archive)
+    finally:
+        archive.close()
+    tree = engine.tree
+    assert [n.id for n in nodes] == list(range(tree.n_nodes)) and any(n.status == "failed" for n in nodes)
+    for n in nodes:
+        s, f = tree.own(n.id)
+        assert (n.n_success, n.n_evals) == (s, s + f)
+        assert n.clade_evals == sum(tree.clade(n.id)) and n.cmp == tree.cmp(n.id)
+        assert n.lower_bound == beta_lower_quantiles(np.array([s]), np.array([f]), engine.params.epsilon)[0]
+    assert [n.id for n in nodes if n.best] == [engine.policy.best(tree)]
+
+
+def test_eval_counts_count_only_finished_evaluations(tmp_path: Path):
+    archive = Archive.create(tmp_path / "run", {})
+    try:
+        archive.add_root("0" * 40, None)
+        for k, (task, outcome) in enumerate([("a", True), ("b", False), ("c", True), ("d", None), ("e", "error")]):
+            archive.start_work(k, "evaluate", 0, task)
+            if outcome == "error":
+                archive.finish_evaluation(k, False, 0.0, error="sandbox died")
+            elif outcome is not None:
+                archive.finish_evaluation(k, bool(outcome), 0.0)
+        assert archive.eval_counts() == {0: (2, 1)}
+    finally:
+        archive.close()
 
 
 def test_select_top_depth_and_failed(story_run: Path):

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from hgm.archive import Archive
-from hgm.policy import beta_lower_quantiles
+from hgm.posterior import beta_lower_quantiles
 from hgm.report import NodeSummary, epsilon_of, ranked, summarize
 from hgm.views.costs import RoleCost, by_node_and_role
 from hgm.views.lineage import parent_diffs

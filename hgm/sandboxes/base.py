@@ -17,6 +17,10 @@ class SandboxError(RuntimeError):
     """The sandbox itself failed (could not start, or broke), as opposed to the command run in it."""
 
 
+class SandboxUnavailable(RuntimeError):
+    """The requested sandbox backend cannot run on this machine."""
+
+
 @dataclass(frozen=True)
 class Usage:
     """What a sandbox used so far, by the accounting of the cgroup that holds it."""

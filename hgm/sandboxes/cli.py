@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from hgm.sandboxes.config import SandboxConfig
+from hgm import defaults
 
 app = typer.Typer(help="Build, inspect and clean up sandboxes.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -22,7 +21,7 @@ def build(
         bool | None,
         typer.Option("--offline/--online", help="Force the debootstrap base (offline) or debian:bookworm-slim."),
     ] = None,
-    image: Annotated[str, typer.Option(help="Tag of the image to build.")] = SandboxConfig().image,
+    image: Annotated[str, typer.Option(help="Tag of the image to build.")] = defaults.SANDBOX_IMAGE,
     toolchains: Annotated[
         str,
         typer.Option(help="Languages to install, comma-separated: python,javascript,go,rust,cpp,java (or all)."),
@@ -37,6 +36,7 @@ def build(
 ) -> None:
     """Build the docker sandbox image (offline from Debian's archive if the online base cannot be pulled), and the
     root filesystem bwrap uses, with the chosen language toolchains."""
+    from hgm.sandboxes.config import SandboxConfig
     from hgm.sandboxes.image import ImageBuildError, build_image
     from hgm.sandboxes.registry import docker_problem
     from hgm.sandboxes.rootfs import RootfsError, ensure_rootfs, parse_toolchains, set_default_rootfs
@@ -87,6 +87,9 @@ def cleanup(
 @app.command()
 def info() -> None:
     """Show which backends work here, the image and the cached root filesystem."""
+    from rich.table import Table
+
+    from hgm.sandboxes.config import SandboxConfig
     from hgm.sandboxes.registry import SandboxUnavailable, bwrap_problem, docker_problem, resolve_backend
     from hgm.sandboxes.rootfs import default_rootfs, installed_toolchains
 

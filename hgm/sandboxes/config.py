@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hgm import defaults
+
 Backend = Literal["auto", "docker", "bwrap", "local"]
 
 
@@ -15,8 +17,10 @@ class SandboxConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    backend: Backend = Field("auto", description="docker, bwrap or local; auto picks docker if an engine answers")
-    image: str = Field("hgm-sandbox:latest", description="Docker image built from sandbox/Dockerfile")
+    backend: Backend = Field(
+        defaults.SANDBOX_BACKEND, description="docker, bwrap or local; auto picks docker if an engine answers"
+    )
+    image: str = Field(defaults.SANDBOX_IMAGE, description="Docker image built from sandbox/Dockerfile")
     cpus: float = Field(1.0, gt=0, description="CPU cores a docker sandbox may use")
     memory_mb: int = Field(
         2048, ge=64, description="memory cap of the whole sandbox, no swap (bwrap without a cgroup: per process)"

@@ -6,10 +6,10 @@ sandbox user stops only its own processes. A grading sandbox may instead get net
 writes there is measured while a command runs and the command is stopped beyond disk_mb.
 
 Files move through `docker exec` as the sandbox user: in, a tar stream on the exec's stdin unpacked by `tar -x`;
-out, `tar -c` streamed from its stdout to the bounded parser in export.py. The files a sandbox starts with are
-unpacked by the exec of its first command, before that command runs, which saves a whole exec per sandbox; close()
-leaves the container's removal to a background thread. So a remote engine (DOCKER_HOST) works for
-everything except `mounts`: those are bind mounts of host paths and only make sense when the engine runs here.
+out, `tar -c` streamed from its stdout to the bounded parser in export.py. So a remote engine (DOCKER_HOST) works for
+everything except `mounts`: those are bind mounts of host paths and only make sense when the engine runs here. The
+files a sandbox starts with are unpacked by the exec of its first command, before that command runs, which saves a
+whole exec per sandbox; close() leaves the container's removal to a background thread.
 
 The workspace is a size-limited tmpfs volume (workspace_mb). Docker does not copy an image's files into such a
 volume, so when a task image brings its own workdir (SWE-bench: the repository at /testbed), a short-lived helper

@@ -8,16 +8,12 @@ import sys
 import time
 from pathlib import Path
 
-from hgm.sandboxes.base import ManagedSandbox
+from hgm.sandboxes.base import ManagedSandbox, SandboxUnavailable
 from hgm.sandboxes.config import SandboxConfig
 from hgm.sandboxes.hostfs import DIR_PREFIX, remove_tree
 from hgm.sandboxes.owner import RUN_LABEL, SCRATCH_PREFIX, owner_alive, scratch_owner, temp_base
 
 log = logging.getLogger(__name__)
-
-
-class SandboxUnavailable(RuntimeError):
-    """The requested sandbox backend cannot run on this machine."""
 
 
 def docker_problem() -> str | None:
