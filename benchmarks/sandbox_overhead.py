@@ -70,7 +70,7 @@ def main() -> None:
         Console(width=120).print(cli_table(args.nodes, args.runs))
     if args.only == "evaluation":
         Console(width=120).print(evaluation_table(args.evals))
-    if args.only is not None:
+    if args.only not in (None, "sandbox"):
         return
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Path(tmp)
@@ -88,7 +88,8 @@ def main() -> None:
             (c50, c90), (e50, e90) = _ms(cycles), _ms(execs)
             table.add_row(name, f"{c50:.1f}", f"{c90:.1f}", f"{e50:.1f}", f"{e90:.1f}")
         Console(width=120).print(table)
-    Console(width=120).print(evaluation_table(args.evals))
+    if args.only is None:
+        Console(width=120).print(evaluation_table(args.evals))
 
 
 def synthetic_archive(path: Path, nodes: int, evals_per_node: int = 3) -> None:

@@ -160,7 +160,10 @@ def _exit_for(engine: Engine) -> None:
     code = EXIT_CODES.get(engine.stop_kind, 0)
     if engine.abandoned:
         # Worker threads stuck in work that ignored its cancellation would hold the interpreter's exit forever;
-        # everything they did not finish is already recorded as interrupted.
+        # everything they did not finish is already recorded as interrupted. Sandboxes already closed are removed.
+        from hgm.sandboxes.registry import finish_closing
+
+        finish_closing()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from hgm.sandboxes.cgroups import reclaim_cgroups
     from hgm.sandboxes.config import SandboxConfig
     from hgm.sandboxes.export import Export, ExportLimits
-    from hgm.sandboxes.registry import bwrap_problem, cleanup_orphans, docker_problem, open_sandbox, resolve_backend
+    from hgm.sandboxes.registry import (
+        bwrap_problem,
+        cleanup_orphans,
+        docker_problem,
+        finish_closing,
+        open_sandbox,
+        resolve_backend,
+    )
 
 _HOMES = {
     "ExecResult": "hgm.interfaces",
@@ -32,6 +39,7 @@ _HOMES = {
     "bwrap_problem": "hgm.sandboxes.registry",
     "cleanup_orphans": "hgm.sandboxes.registry",
     "docker_problem": "hgm.sandboxes.registry",
+    "finish_closing": "hgm.sandboxes.registry",
     "open_sandbox": "hgm.sandboxes.registry",
     "resolve_backend": "hgm.sandboxes.registry",
 }
@@ -48,6 +56,7 @@ __all__ = [
     "bwrap_problem",
     "cleanup_orphans",
     "docker_problem",
+    "finish_closing",
     "open_sandbox",
     "reclaim_cgroups",
     "resolve_backend",

@@ -7,7 +7,9 @@ writes there is measured while a command runs and the command is stopped beyond 
 
 Files move through `docker exec` as the sandbox user: in, a tar stream on the exec's stdin unpacked by `tar -x`;
 out, `tar -c` streamed from its stdout to the bounded parser in export.py. So a remote engine (DOCKER_HOST) works for
-everything except `mounts`: those are bind mounts of host paths and only make sense when the engine runs here.
+everything except `mounts`: those are bind mounts of host paths and only make sense when the engine runs here. The
+files a sandbox starts with are unpacked by the exec of its first command, before that command runs, which saves a
+whole exec per sandbox; close() leaves the container's removal to a background thread.
 
 The workspace is a size-limited tmpfs volume (workspace_mb). Docker does not copy an image's files into such a
 volume, so when a task image brings its own workdir (SWE-bench: the repository at /testbed), a short-lived helper
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import re
 import socket
 import struct
@@ -45,6 +48,8 @@ from hgm.sandboxes.output import CappedOutput, timeout_note
 from hgm.sandboxes.owner import RUN_LABEL, current_run, owner_tag
 from hgm.sandboxes.paths import workspace_path, workspace_relative
 
+log = logging.getLogger(__name__)
+
 LABEL = "hgm.sandbox"
 OWNER_LABEL = "hgm.owner"
 NAME_LABEL = "hgm.label"
@@ -65,7 +70,13 @@ POPULATE = (
     f'cp -a "$1"/. {POPULATE_MOUNT}/ && chown -R -h "$2" {POPULATE_MOUNT}'
 )
 # One stream keeps stdout and stderr in order; what the command leaves running is killed, as on every backend.
-WRAPPER = 'exec 2>&1; sh -c "$1"; rc=$?; kill -KILL -1 2>/dev/null; exit $rc'
+# Started like GO. The files a new sandbox starts with come first, on stdin, unpacked by the command after "$2" (if
+# any) with its messages on stderr, then "$2 <exit status>": nothing the agent runs can write there, since stderr is
+# closed before `sh -c "$1"`, which runs only if they were unpacked.
+RUN = (
+    'read -r _; cmd=$1; mark=$2; shift 2; if [ $# -gt 0 ]; then "$@" >&2; rc=$?; echo "$mark $rc" >&2; '
+    '[ $rc -eq 0 ] || exit 125; fi; exec </dev/null 2>&1; sh -c "$cmd"; rc=$?; kill -KILL -1 2>/dev/null; exit $rc'
+)
 # Waits for a line on stdin before running the rest: the host sends it once it has read the reply's headers, so
 # no output can arrive before the host reads from the raw socket.
 GO = 'read -r _; exec "$@"'
@@ -159,17 +170,65 @@ def _drain(stream: Iterator[bytes], output: CappedOutput) -> None:
         output.write(chunk)
 
 
+class _Run:
+    """The output of one RUN exec, read in a thread: stdout, and on stderr what unpacking said and its status."""
+
+    def __init__(self, stream: _ExecSocket, mark: str, max_output: int) -> None:
+        self.output = CappedOutput(max_output)
+        self.errors = CappedOutput(4000)
+        self.unpack_status: int | None = None
+        self.unpacked = threading.Event()  # set once unpacking ended (or the output did)
+        self._end = re.compile(rb"(?:^|\n)" + mark.encode() + rb" (\d+)\n$")
+        self._tail = b""
+        self._stream = stream
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            for kind, chunk in self._stream.frames():
+                if kind != 2:
+                    self.output.write(chunk)
+                    continue
+                self.errors.write(chunk)
+                self._tail = (self._tail + chunk)[-200:]
+                found = self._end.search(self._tail)
+                if found:
+                    self.unpack_status = int(found.group(1))
+                    self.unpacked.set()
+        except OSError:
+            pass
+        finally:
+            self.unpacked.set()
+
+
 class _ExecSocket:
     """One `docker exec` on a raw socket: bytes for its stdin, and its output as (stream, bytes) frames."""
 
-    def __init__(self, api: Any, container: str, argv: list[str], *, user: str, workdir: str | None = None) -> None:
+    def __init__(
+        self,
+        api: Any,
+        container: str,
+        argv: list[str],
+        *,
+        user: str,
+        workdir: str | None = None,
+        environment: dict[str, str] | None = None,
+        io_timeout: float | None = IO_TIMEOUT,
+        script: str = GO,
+    ) -> None:
         self._api = api
         self.exec_id = api.exec_create(
-            container, ["sh", "-c", GO, "hgm", *argv], user=user, stdin=True, workdir=workdir
+            container,
+            ["sh", "-c", script, "hgm", *argv],
+            user=user,
+            stdin=True,
+            workdir=workdir,
+            environment=environment,
         )["Id"]
         sock = api.exec_start(self.exec_id, socket=True)
         self._sock: socket.socket = getattr(sock, "_sock", sock)
-        self._sock.settimeout(IO_TIMEOUT)
+        self._sock.settimeout(io_timeout)
         self._sock.sendall(b"\n")
 
     def send(self, chunks: Iterable[bytes]) -> None:
@@ -215,6 +274,10 @@ class _ExecSocket:
 
 class DockerSandbox(ClosesOnExit):
     """A container kept alive with `sleep infinity`; each command is a `docker exec` as the image's user."""
+
+    _closed = False
+    _files: IO[bytes] | None = None
+    _put_error = ""
 
     def __init__(
         self,
@@ -290,7 +353,8 @@ class DockerSandbox(ClosesOnExit):
             if (image.id, config.workdir) not in _empty_workdirs and not self._populate():
                 _empty_workdirs.add((image.id, config.workdir))
             self._secret_files = secret_files
-            self._put_files(workspace)
+            self._unpacking = threading.Lock()
+            self._files = self._pack(workspace)  # unpacked by the first command, or the first copy_in or export
         except BaseException:
             self.close()
             raise
@@ -302,7 +366,13 @@ class DockerSandbox(ClosesOnExit):
 
     def _put_files(self, workspace: Path | None) -> None:
         """Copy `workspace` (if given) into the workdir and write the secrets, in one pass as the sandbox user."""
-        with tempfile.SpooledTemporaryFile(SPOOL) as buf:
+        with self._pack(workspace) as buf:
+            self._put(buf, "/")
+
+    def _pack(self, workspace: Path | None) -> IO[bytes]:
+        """A tar archive (relative to /) of `workspace` (if given) as the workdir, and of the secrets."""
+        buf = tempfile.SpooledTemporaryFile(SPOOL)  # noqa: SIM115 (the caller closes it)
+        try:
             with tarfile.open(fileobj=buf, mode="w") as tar:
                 if workspace is not None:
                     tar.add(workspace, arcname=self.workdir.lstrip("/"), filter=self._owned)
@@ -310,7 +380,28 @@ class DockerSandbox(ClosesOnExit):
                     info = tarfile.TarInfo(f"{SECRETS_DIR.lstrip('/')}/{secret}")
                     info.size, info.mode, info.mtime = len(value), 0o400, int(time.time())
                     tar.addfile(info, io.BytesIO(value))
-            self._put(buf, "/")
+        except BaseException:
+            buf.close()
+            raise
+        return buf  # type: ignore[return-value]
+
+    def _flush_files(self) -> None:
+        """Unpack the files the sandbox starts with now, if no command has done it yet."""
+        with self._unpacking:
+            if self._put_error:
+                raise SandboxError(self._put_error)
+            files, self._files = self._files, None
+            if files is not None:
+                with files:
+                    try:
+                        self._put(files, "/")
+                    except BaseException as exc:
+                        self._put_error = (
+                            str(exc)
+                            if isinstance(exc, SandboxError)
+                            else f"docker sandbox {self.name} is broken: {exc}"
+                        )
+                        raise
 
     def _helper(self, suffix: str, command: list[str], mount: str, **options: Any) -> Any:
         """A created (not started) short-lived container of the image with the workspace volume at `mount`."""
@@ -411,33 +502,91 @@ class DockerSandbox(ClosesOnExit):
         return "; the sandbox was restarted to stop it, so /tmp was emptied"
 
     def exec(self, cmd: str, timeout: float, env: dict[str, str] | None = None) -> ExecResult:
-        """Run `cmd` with `sh -c` in the workspace; processes it leaves behind are killed when it returns."""
-        api = self._client.api
+        """Run `cmd` with `sh -c` in the workspace; processes it leaves behind are killed when it returns.
+
+        The first command also unpacks the files the sandbox starts with (one `docker exec` fewer per sandbox);
+        other calls wait until it has.
+        """
+        self._unpacking.acquire()
+        held = True
+
+        def unpacked() -> None:
+            nonlocal held
+            held = False
+            self._unpacking.release()
+
         try:
-            exec_id = api.exec_create(
+            if self._put_error:
+                raise SandboxError(self._put_error)
+            files, self._files = self._files, None
+            if files is None:
+                unpacked()
+                return self._run(cmd, timeout, env, None, unpacked)
+            with files:
+                try:
+                    return self._run(cmd, timeout, env, files, unpacked)
+                except BaseException as exc:
+                    if held:  # what the workspace holds is unknown: nothing more runs in this sandbox
+                        self._put_error = self._put_error or f"docker sandbox {self.name} is broken: {exc}"
+                    raise
+        finally:
+            if held:
+                self._unpacking.release()
+
+    def _run(
+        self,
+        cmd: str,
+        timeout: float,
+        env: dict[str, str] | None,
+        files: IO[bytes] | None,
+        unpacked: Callable[[], None],
+    ) -> ExecResult:
+        """Run RUN with `cmd`, unpacking `files` first (if given) and calling `unpacked()` once they are."""
+        mark = uuid.uuid4().hex
+        unpack = [*UNTAR, "--directory=/"] if files is not None else []
+        try:
+            stream = _ExecSocket(
+                self._client.api,
                 self._container.id,
-                ["sh", "-c", WRAPPER, "hgm", cmd],
+                [cmd, mark, *unpack],
                 user=self.user,
-                environment={**self._env, **(env or {})},
                 workdir=self.workdir,
-            )["Id"]
-            stream: Iterator[bytes] = api.exec_start(exec_id, stream=True)
+                environment={**self._env, **(env or {})},
+                io_timeout=None,
+                script=RUN,
+            )
         except docker.errors.APIError as exc:
             raise SandboxError(f"docker sandbox {self.name} cannot run commands: {exc}") from exc
-        output = CappedOutput(self.config.max_output)
-        reader = threading.Thread(target=_drain, args=(stream, output), daemon=True)
-        reader.start()
-        overfull = self._wait(reader, timeout)
-        if not reader.is_alive():
-            return ExecResult(output=output.text(), returncode=self._exit_code(exec_id))
-        if overfull:
-            note = f"[hgm: stopped: wrote more than {self.config.disk_mb} MB outside the workspace and /tmp]"
-            note += self._kill_all()
-            reader.join(KILL_GRACE)
-            return ExecResult(output=output.text(note), returncode=-9)
-        note = timeout_note(timeout) + self._kill_all()
-        reader.join(KILL_GRACE)
-        return ExecResult(output=output.text(note), returncode=-9, timed_out=True)
+        run = _Run(stream, mark, self.config.max_output)
+        try:
+            if files is not None:
+                # tar may stop reading early (a full workspace); its message and status say why.
+                files.seek(0)
+                with contextlib.suppress(OSError):
+                    stream.send(iter(lambda: files.read(1 << 16), b""))
+                if not run.unpacked.wait(IO_TIMEOUT):
+                    self._kill_all()
+                    raise SandboxError(f"could not write files into docker sandbox {self.name}: stalled")
+                if run.unpack_status != 0:
+                    said = run.errors.text().replace(f"{mark} {run.unpack_status}", "").strip()
+                    self._put_error = f"could not write files into docker sandbox {self.name}: {said}"
+                    raise SandboxError(self._put_error)
+                unpacked()
+            else:
+                stream.end_input()
+            overfull = self._wait(run.thread, timeout)
+            if run.thread.is_alive():
+                if overfull:
+                    note = f"[hgm: stopped: wrote more than {self.config.disk_mb} MB outside the workspace and /tmp]"
+                    note += self._kill_all()
+                    run.thread.join(KILL_GRACE)
+                    return ExecResult(output=run.output.text(note), returncode=-9)
+                note = timeout_note(timeout) + self._kill_all()
+                run.thread.join(KILL_GRACE)
+                return ExecResult(output=run.output.text(note), returncode=-9, timed_out=True)
+        finally:
+            stream.close()
+        return ExecResult(output=run.output.text(), returncode=self._exit_code(stream.exec_id))
 
     def _wait(self, reader: threading.Thread, timeout: float) -> bool:
         """Wait for `reader` to end, at most `timeout` seconds; True if a writable root outgrew disk_mb first."""
@@ -461,6 +610,7 @@ class DockerSandbox(ClosesOnExit):
         if not src.exists():
             raise FileNotFoundError(f"cannot copy {src} into the sandbox: it does not exist")
         rel = workspace_relative(self.workdir, dest)
+        self._flush_files()
         with tempfile.SpooledTemporaryFile(SPOOL) as buf:
             with tarfile.open(fileobj=buf, mode="w") as tar:
                 tar.add(src, arcname=rel, filter=self._owned)
@@ -472,6 +622,7 @@ class DockerSandbox(ClosesOnExit):
         Stopping at a cap kills every process of the sandbox user, as the end of a command does.
         """
         inside = workspace_path(self.workdir, src)
+        self._flush_files()
         try:
             stream = _ExecSocket(self._client.api, self._container.id, export_argv(inside), user=self.user)
         except docker.errors.APIError as exc:
@@ -516,13 +667,65 @@ class DockerSandbox(ClosesOnExit):
         )
 
     def close(self) -> None:
-        """Remove the container and its workspace volume."""
+        """Remove the container and its workspace volume, in the background: this returns at once.
+
+        `drain_removals()` waits until every container closed so far is gone; the interpreter waits for them too
+        when it exits normally, and `cleanup_orphans` finds those of a process that died first.
+        """
+        if not self._closed:
+            self._closed = True
+            if self._files is not None:
+                self._files.close()
+                self._files = None
+            _removals.start(self._client, self._container.id)
+
+
+class _Removals:
+    """Containers being removed, each by its own thread so one slow removal never delays the others."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._threads: set[threading.Thread] = set()
+
+    def start(self, client: Any, container: str) -> None:
+        """Remove `container` (with its volumes) and then close `client`, in a thread of its own."""
+        # Not a daemon: a normal interpreter exit waits for the removal rather than leaving the container behind.
+        thread = threading.Thread(target=self._remove, args=(client, container), name=f"hgm-rm-{container[:12]}")
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+
+    def _remove(self, client: Any, container: str) -> None:
         try:
-            self._container.remove(force=True, v=True)
+            client.api.remove_container(container, force=True, v=True)
         except docker.errors.NotFound:
             pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: its removal is already under way (by cleanup_orphans, say)
+                log.warning("could not remove docker sandbox %s: %s", container[:12], exc)
+        except Exception as exc:  # the engine went away: cleanup_orphans removes it later
+            log.warning("could not remove docker sandbox %s: %s", container[:12], exc)
         finally:
-            self._client.close()
+            client.close()
+            with self._lock:
+                self._threads.discard(threading.current_thread())
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every removal started so far has ended; False if some still run after `timeout` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in threads)
+
+
+_removals = _Removals()
+
+
+def drain_removals(timeout: float | None = None) -> bool:
+    """Wait until the containers of every docker sandbox closed so far are removed; False if `timeout` ran out."""
+    return _removals.drain(timeout)
 
 
 def list_sandboxes(client: Any) -> list[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -26,9 +27,16 @@ class ImageBuildError(RuntimeError):
     """The sandbox image could not be built."""
 
 
+# The API version each engine (by DOCKER_HOST) answered with, so later clients skip asking for it again.
+_api_versions: dict[str, str] = {}
+
+
 def docker_client(timeout: int = 60) -> Any:
     """A docker client for the engine named by the environment (DOCKER_HOST or the local socket)."""
-    return docker.from_env(timeout=timeout)
+    host = os.environ.get("DOCKER_HOST", "")
+    client = docker.from_env(timeout=timeout, version=_api_versions.get(host, "auto"))
+    _api_versions[host] = client.api.api_version
+    return client
 
 
 def image_exists(client: Any, name: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -122,6 +123,16 @@ def open_sandbox(
             log.warning("the local sandbox ignores mounts; sandboxed code sees host paths directly")
         sandbox = LocalSandbox(config, workspace, env, secrets)
     return sandbox
+
+
+def finish_closing(timeout: float = 60.0) -> bool:
+    """Wait up to `timeout` seconds until the sandboxes closed so far are gone; False if some are not yet.
+
+    Docker sandboxes are removed in the background after close(); a normal interpreter exit waits for that, but a
+    process about to end with os._exit should call this first (what it still leaves, `cleanup_orphans` removes).
+    """
+    module = sys.modules.get("hgm.sandboxes.docker_sandbox")
+    return module is None or bool(module.drain_removals(timeout))
 
 
 def cleanup_orphans(run: str | None = None, *, include_live: bool = False) -> int:

@@ -13,7 +13,7 @@ import docker.errors
 import pytest
 
 from hgm.sandboxes import SandboxConfig, SandboxError, open_sandbox
-from hgm.sandboxes.docker_sandbox import DockerSandbox, image_path
+from hgm.sandboxes.docker_sandbox import DockerSandbox, drain_removals, image_path
 from hgm.sandboxes.image import docker_client
 
 pytestmark = pytest.mark.docker
@@ -133,6 +133,7 @@ def test_agent_owns_the_image_workdir_and_can_empty_it(
         assert run("find . -mindepth 1 -maxdepth 1 -exec rm -rf {} +; ls -A") == ""
         box.copy_in(workspace, ".")
         assert run("git status --porcelain; ls -A") == ".git\n.gitignore\nREADME.md\npkg\n"
+    assert drain_removals(timeout=300)
     client = docker_client()
     try:
         assert client.containers.list(all=True, filters={"label": "hgm.label=test-task-image"}) == []
@@ -197,6 +198,7 @@ def test_an_image_workdir_larger_than_the_workspace_is_a_clear_error(docker_imag
         config = SandboxConfig(backend="docker", image=tag, workdir=WORKDIR, workspace_mb=16)
         with pytest.raises(SandboxError, match="it does not fit in workspace_mb; raise it"):
             open_sandbox(config, empty, label="test-too-big")
+        assert drain_removals(timeout=300)
         assert client.containers.list(all=True, filters={"label": "hgm.label=test-too-big"}) == []
         with open_sandbox(config.model_copy(update={"workspace_mb": 64}), empty) as box:
             assert box.exec("stat -c %s big.bin", 60).output == f"{24 * 1024 * 1024}\n"
