@@ -32,6 +32,8 @@ PERIOD_US = 100_000
 MOUNTS = Path("/proc/self/mounts")
 REMOVE_TRIES = 100
 SETTLE_SECONDS = 30.0
+# Pids a settled sandbox may still have charged by exited processes.
+LINGERING_PIDS = 8
 
 
 @dataclass(frozen=True)
@@ -169,8 +171,10 @@ class SandboxCgroup:
                     left = True
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(int(pid), signal.SIGKILL)
-                # Dying processes hold their pid (and so the pids limit) until they are reaped.
-                left = left or _read(path / "pids.current").strip() not in ("", "0")
+                # Dying processes hold their pid (and so the pids limit) until they are reaped; recent kernels also
+                # release an exited task's charge up to ~2 s late, so a few charges left cost the next command
+                # nothing worth waiting for on every command.
+                left = left or int(_read(path / "pids.current").strip() or 0) > LINGERING_PIDS
             if not left:
                 return True
             if time.monotonic() > deadline:

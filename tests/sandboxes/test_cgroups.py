@@ -77,3 +77,19 @@ def test_v1_limits_and_usage(tmp_path: Path) -> None:
     (mem / "memory.max_usage_in_bytes").write_text("4096\n")
     usage = group.usage()
     assert (usage.cpu_seconds, usage.periods, usage.throttled, usage.memory_peak) == (2.5, 7, 2, 4096)
+
+
+def test_settling_waits_for_processes_not_for_charges_the_kernel_releases_late(tmp_path: Path) -> None:
+    """Some kernels keep an exited task's pid charged for ~2 s: a few such charges must not hold every command up,
+    while a cgroup still full of dying processes is waited for."""
+    from hgm.sandboxes.cgroups import LINGERING_PIDS
+
+    group = tmp_path / "sbx"
+    group.mkdir()
+    (group / "cgroup.procs").write_text("")
+    cgroup = object.__new__(SandboxCgroup)
+    cgroup.name, cgroup.dirs = "sbx", [group]
+    (group / "pids.current").write_text("1\n")
+    assert cgroup.settle(timeout=0.0) is True
+    (group / "pids.current").write_text(f"{LINGERING_PIDS + 1}\n")
+    assert cgroup.settle(timeout=0.0) is False
