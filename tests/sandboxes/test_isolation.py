@@ -216,7 +216,12 @@ def test_fork_bomb_that_outlives_its_timeout_is_cleared(
     result = box.exec("python3 stubborn.py", timeout=2)
     assert result.timed_out is True
     if isinstance(box, BwrapSandbox) and box._cgroup is not None:
-        # Every process of the bomb is gone, not just killed: the next command gets the whole pids limit.
-        assert [(d / "pids.current").read_text() for d in box._cgroup.dirs if (d / "pids.current").exists()] == ["0\n"]
+        # Every process of the bomb is gone, not just killed: the next command gets (nearly) the whole pids limit;
+        # a few charges of exited processes may linger, as some kernels release them late.
+        from hgm.sandboxes.cgroups import LINGERING_PIDS
+
+        assert all((d / "cgroup.procs").read_text() == "" for d in box._cgroup.dirs)
+        charged = [int((d / "pids.current").read_text()) for d in box._cgroup.dirs if (d / "pids.current").exists()]
+        assert len(charged) == 1 and charged[0] <= LINGERING_PIDS
     assert box.exec("echo still-works", timeout=30).output == "still-works\n"
     assert box.exec("cat stubborn.py", timeout=30).output == STUBBORN_BOMB
