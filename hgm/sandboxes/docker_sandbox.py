@@ -112,18 +112,22 @@ def _entry(text: str, key: str, column: int = 0) -> tuple[int, int] | None:
     return None
 
 
-def _image_file(client: Any, image: Any, path: str) -> str:
-    """A small text file of an image, read without starting it; empty if the image has none."""
+def _image_files(client: Any, image: Any, paths: tuple[str, ...]) -> dict[str, str]:
+    """Small text files of an image, read from one container that is never started; "" for those it lacks."""
+    found = dict.fromkeys(paths, "")
     container = client.containers.create(image.id, ["true"], network_mode="none")
     try:
-        chunks, _ = container.get_archive(path)
-        with tarfile.open(fileobj=io.BytesIO(b"".join(chunks)[: 4 * MiB])) as tar:
-            member = tar.extractfile(Path(path).name)
-            return member.read().decode(errors="replace") if member else ""
-    except (docker.errors.NotFound, tarfile.TarError):
-        return ""
+        for path in paths:
+            try:
+                chunks, _ = container.get_archive(path)
+                with tarfile.open(fileobj=io.BytesIO(b"".join(chunks)[: 4 * MiB])) as tar:
+                    member = tar.extractfile(Path(path).name)
+                    found[path] = member.read().decode(errors="replace") if member else ""
+            except (docker.errors.NotFound, tarfile.TarError):
+                pass
     finally:
         container.remove(force=True)
+    return found
 
 
 def image_user(client: Any, image: Any) -> tuple[int, int]:
@@ -137,7 +141,9 @@ def image_user(client: Any, image: Any) -> tuple[int, int]:
     if user.isdigit() and group.isdigit():
         uid, gid = int(user), int(group)
     else:
-        passwd = _image_file(client, image, "/etc/passwd")
+        named_group = bool(group) and not group.isdigit()
+        files = _image_files(client, image, ("/etc/passwd", "/etc/group") if named_group else ("/etc/passwd",))
+        passwd = files["/etc/passwd"]
         if user.isdigit():
             uid, gid = int(user), (_entry(passwd, user, column=2) or (0, 0))[1]
         else:
@@ -148,7 +154,7 @@ def image_user(client: Any, image: Any) -> tuple[int, int]:
         if group.isdigit():
             gid = int(group)
         elif group:
-            found = _entry(_image_file(client, image, "/etc/group"), group)
+            found = _entry(files["/etc/group"], group)
             if found is None:
                 raise SandboxError(f"image {where} names group {group!r}, which its /etc/group lacks")
             gid = found[0]
