@@ -291,7 +291,6 @@ class SWEbenchBenchmark:
             stage.mkdir()
             if self.options.repos:
                 self.prepare(task, stage)
-            if self.options.repos:
                 opened = grader.open(stage, workdir=REPO_DIR)
             else:
                 # As the official harness: a fresh container of the instance image (its workspace starts as the
