@@ -313,7 +313,7 @@ class DockerSandbox(ClosesOnExit):
         if uid == KEEPER_UID:
             self._client.close()
             raise SandboxError(f"docker sandboxes cannot run as uid {uid}: the container's keeper process uses it")
-        self.user, self._owned = f"{uid}:{gid}", _owned_by(uid, gid)
+        self.user, self._owned, self._image_id = f"{uid}:{gid}", _owned_by(uid, gid), image.id
         secrets_tmpfs = (
             {SECRETS_DIR: f"rw,noexec,nosuid,nodev,size=1m,mode=0700,uid={uid},gid={gid}"} if secret_files else {}
         )
@@ -414,7 +414,7 @@ class DockerSandbox(ClosesOnExit):
         self._container.reload()
         volume = next(m["Name"] for m in self._container.attrs["Mounts"] if m["Destination"] == self.workdir)
         return self._client.containers.create(
-            self.config.image,
+            self._image_id,
             command,
             name=f"{self.name}-{suffix}",
             labels=self._labels,
